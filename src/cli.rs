@@ -1,0 +1,155 @@
+//! The command line, as clap derive types. [`command`] adds each lesson's summary and example from the one list
+//! of lessons, so the help and `hhttpp lessons` never disagree.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::color::ColorChoice;
+use crate::lessons::{DEFAULT_PORT, LESSONS};
+
+const AFTER_HELP: &str = "\
+Examples:
+  hhttpp lessons                                        list the lessons
+  hhttpp lesson serve-binary assets/ice-caps.jpg        then open the printed address in a browser
+  hhttpp lesson echo-request --port 0                   let the OS choose a free port
+
+Exit status: 0 done; 1 a socket call failed (the transcript shows which); 2 a wrong command line;
+3 the file to serve cannot be served.";
+
+/// hhttpp: watch an HTTP server talk over Berkeley sockets, one real system call at a time.
+#[derive(Debug, Parser)]
+#[command(name = "hhttpp", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// When to colour the transcript (NO_COLOR is honoured by auto)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one lesson: a step of the blog, every socket call and every byte shown
+    #[command(subcommand, after_help = "Example:\n  hhttpp lesson serve-binary assets/ice-caps.jpg")]
+    Lesson(LessonCommand),
+    /// List the lessons, in order
+    #[command(after_help = "Example:\n  hhttpp lessons")]
+    Lessons,
+}
+
+/// The lessons. Their summaries and examples come from [`LESSONS`], added by [`command`].
+#[derive(Debug, Subcommand)]
+pub enum LessonCommand {
+    Bind(ServerOptions),
+    Accept(ServerOptions),
+    EchoRequest(ServerOptions),
+    ServeText {
+        /// A UTF-8 text file to serve instead of the blog's <h1>Hello World</h1>
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerOptions,
+    },
+    ServeBinary {
+        /// The file to serve, byte for byte
+        #[arg(default_value = "assets/ice-caps.jpg")]
+        file: PathBuf,
+        #[command(flatten)]
+        server: ServerOptions,
+    },
+}
+
+impl LessonCommand {
+    /// The lesson's name, as `hhttpp lesson NAME` spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LessonCommand::Bind(_) => "bind",
+            LessonCommand::Accept(_) => "accept",
+            LessonCommand::EchoRequest(_) => "echo-request",
+            LessonCommand::ServeText { .. } => "serve-text",
+            LessonCommand::ServeBinary { .. } => "serve-binary",
+        }
+    }
+
+    /// The options every server lesson has.
+    pub fn server(&self) -> &ServerOptions {
+        match self {
+            LessonCommand::Bind(server) | LessonCommand::Accept(server) | LessonCommand::EchoRequest(server) => server,
+            LessonCommand::ServeText { server, .. } | LessonCommand::ServeBinary { server, .. } => server,
+        }
+    }
+}
+
+/// Where a server lesson listens, and how much of each payload it dumps.
+#[derive(Debug, Args)]
+pub struct ServerOptions {
+    /// The address to listen on (127.0.0.1: only this machine can connect)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// The port to listen on (0: let the OS choose a free one)
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+
+    /// Dump every byte of long payloads instead of their start and end
+    #[arg(long)]
+    pub full_dump: bool,
+}
+
+/// The full command, with each lesson's summary and example taken from [`LESSONS`].
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommand("lesson", |mut lesson_cmd| {
+        for lesson in &LESSONS {
+            lesson_cmd = lesson_cmd.mut_subcommand(lesson.name, |c| {
+                c.about(lesson.summary).after_help(format!(
+                    "Read: {}\n\nExample:\n  {}",
+                    lesson.text_path(),
+                    lesson.example
+                ))
+            });
+        }
+        lesson_cmd
+    })
+}
+
+/// Parses the process's arguments; on a mistake, prints clap's message and exits with status 2.
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_cli_has_exactly_the_listed_lessons() {
+        let cmd = command();
+        let lesson_cmd = cmd.find_subcommand("lesson").unwrap();
+        let names: Vec<_> = lesson_cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
+        let listed: Vec<_> = LESSONS.iter().map(|l| l.name.to_string()).collect();
+        assert_eq!(names, listed);
+        for sub in lesson_cmd.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no summary", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn serve_binary_defaults_to_the_picture_on_the_blogs_port() {
+        let cli = Cli::from_arg_matches(&command().get_matches_from(["hhttpp", "lesson", "serve-binary"])).unwrap();
+        let Command::Lesson(lesson) = cli.command else { panic!("not a lesson") };
+        assert_eq!(lesson.name(), "serve-binary");
+        assert_eq!(lesson.server().port, 8338);
+        assert_eq!(lesson.server().host.to_string(), "127.0.0.1");
+        let LessonCommand::ServeBinary { file, .. } = lesson else { panic!("not serve-binary") };
+        assert_eq!(file, PathBuf::from("assets/ice-caps.jpg"));
+    }
+}

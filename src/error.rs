@@ -1,0 +1,174 @@
+//! What can go wrong, said the way a learner can act on it.
+//!
+//! Messages follow ripgrep's habits: lowercase, no final period, the input quoted, and what to try in parentheses.
+//! `main` prints them after `hhttpp: ` and exits with [`Error::exit_code`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Exit status when a socket call failed (the transcript shows which, and what the kernel said).
+pub const EXIT_SOCKET: u8 = 1;
+/// Exit status when the command line was wrong (clap's own choice, kept for our checks too).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status when the file a lesson was asked to serve cannot be served.
+pub const EXIT_INPUT: u8 = 3;
+
+/// Every way a lesson can fail.
+#[derive(Debug)]
+pub enum Error {
+    /// A socket call returned -1. The transcript has already printed the call with its errno.
+    Call {
+        /// The system call's name, as printed: `bind`.
+        call: &'static str,
+        /// What we were doing, for the message: `bind 127.0.0.1:8338`.
+        what: String,
+        source: io::Error,
+    },
+    /// The transcript could not be written (stdout closed, for example by `| head`).
+    Output(io::Error),
+    /// The file named on the command line cannot be opened or read.
+    File { path: PathBuf, source: io::Error },
+    /// The file named on the command line is a directory.
+    Directory { path: PathBuf },
+    /// `serve-text` was given a file that is not UTF-8 text.
+    NotUtf8 { path: PathBuf, offset: usize, byte: u8 },
+}
+
+impl Error {
+    /// A failed socket call.
+    pub fn call(call: &'static str, what: String, source: io::Error) -> Self {
+        Error::Call { call, what, source }
+    }
+
+    /// The kernel's error number, when a socket call failed.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Call { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// True when the transcript's reader went away (`hhttpp … | head`): we then stop quietly, with status 0.
+    pub fn is_broken_stdout(&self) -> bool {
+        matches!(self, Error::Output(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// The process's exit status for this error; see the `EXIT_*` constants.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Call { .. } | Error::Output(_) => EXIT_SOCKET,
+            Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } => EXIT_INPUT,
+        }
+    }
+
+    /// What to try, for the errors a learner meets most.
+    fn hint(&self) -> Option<&'static str> {
+        let Error::Call { call, source, .. } = self else {
+            return None;
+        };
+        Some(match (*call, source.raw_os_error()?) {
+            ("bind", libc::EADDRINUSE) => "another program has the port; try --port 0",
+            ("bind", libc::EACCES) => "ports below 1024 need root; try a port above 1023, or --port 0",
+            ("bind", libc::EADDRNOTAVAIL) => "no interface of this machine has that address; try --host 127.0.0.1",
+            ("sendto", libc::EPIPE | libc::ECONNRESET) => "the client hung up before the reply was complete",
+            ("recvfrom", libc::ECONNRESET) => "the client hung up without closing cleanly",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Call { what, source, .. } => {
+                write!(f, "cannot {what}: {}", lowercase_first(&reason(source)))?;
+                if let Some(hint) = self.hint() {
+                    write!(f, " ({hint})")?;
+                }
+                Ok(())
+            }
+            Error::Output(err) => write!(f, "cannot write the transcript: {}", lowercase_first(&reason(err))),
+            Error::File { path, source } => write!(
+                f,
+                "cannot read {:?}: {} (the lessons serve only the file you name; check the path)",
+                path.display().to_string(),
+                lowercase_first(&reason(source))
+            ),
+            Error::Directory { path } => {
+                write!(f, "cannot serve {:?}: it is a directory (name one file in it)", path.display().to_string())
+            }
+            Error::NotUtf8 { path, offset, byte } => write!(
+                f,
+                "cannot serve {:?} as text: byte {offset} (0x{byte:02X}) is not UTF-8 \
+                 (for pictures and other binary files use: hhttpp lesson serve-binary {})",
+                path.display().to_string(),
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Call { source, .. } | Error::Output(source) | Error::File { source, .. } => Some(source),
+            Error::Directory { .. } | Error::NotUtf8 { .. } => None,
+        }
+    }
+}
+
+/// Writing the transcript failed.
+impl From<io::Error> for Error {
+    fn from(err: io::Error) -> Self {
+        Error::Output(err)
+    }
+}
+
+/// The C library's wording for an OS error, without std's " (os error N)".
+fn reason(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => crate::trace::format::strerror(code),
+        None => err.to_string(),
+    }
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_in_use_says_what_to_try() {
+        let err = Error::call("bind", "bind 127.0.0.1:8338".into(), io::Error::from_raw_os_error(libc::EADDRINUSE));
+        assert_eq!(
+            err.to_string(),
+            "cannot bind 127.0.0.1:8338: address already in use (another program has the port; try --port 0)"
+        );
+        assert_eq!(err.exit_code(), EXIT_SOCKET);
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_points_to_serve_binary() {
+        let err = Error::NotUtf8 { path: "assets/ice-caps.jpg".into(), offset: 0, byte: 0xFF };
+        assert_eq!(
+            err.to_string(),
+            "cannot serve \"assets/ice-caps.jpg\" as text: byte 0 (0xFF) is not UTF-8 \
+             (for pictures and other binary files use: hhttpp lesson serve-binary assets/ice-caps.jpg)"
+        );
+        assert_eq!(err.exit_code(), EXIT_INPUT);
+    }
+
+    #[test]
+    fn a_closed_stdout_is_quiet() {
+        assert!(Error::Output(io::Error::from(io::ErrorKind::BrokenPipe)).is_broken_stdout());
+        assert!(!Error::Output(io::Error::from(io::ErrorKind::Other)).is_broken_stdout());
+    }
+}

@@ -1,0 +1,35 @@
+//! Lesson 2, `accept`: take one connection from the queue, and look at what the kernel gives us.
+//!
+//! The blog's Python for this step (after lesson 1's set-up):
+//!
+//! ```python
+//! client_connection, client_address = s.accept()
+//! ```
+//!
+//! The calls, in order: lesson 1's `socket`, `setsockopt`, `bind`, `listen`, `getsockname`; then `accept4`, which
+//! waits for a client and returns a *new* socket for that one connection, with the client's address. We close it
+//! without reading anything, then close the listening socket.
+
+use std::net::SocketAddr;
+
+use super::{bind, url};
+use crate::error::Error;
+use crate::trace::Tracer;
+
+/// Runs the lesson: accept one connection on `addr`, show it, close it unread.
+pub fn run(tracer: &Tracer, addr: SocketAddr) -> Result<Vec<String>, Error> {
+    let (s, bound) = bind::listen(tracer, addr, |url| format!("(waiting for one client: curl -v {url})"))?;
+
+    let (client_connection, client_address) = s.accept()?;
+    tracer.note(&format!(
+        "A client connected from {client_address}. The kernel made a new socket, fd {}, for this one connection; \
+         fd {} goes on listening.",
+        client_connection.fd(),
+        s.fd()
+    ))?;
+
+    // We read nothing: the client sees the connection close without a reply (curl: "Empty reply from server").
+    client_connection.close()?;
+    s.close()?;
+    Ok(vec![format!("one connection accepted on {} and closed unread", url(&bound))])
+}

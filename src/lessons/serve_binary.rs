@@ -1,0 +1,103 @@
+//! Lesson 5, `serve-binary`: send a header, then a binary file (a JPEG), straight from disk.
+//!
+//! The blog's Python for this step:
+//!
+//! ```python
+//! with open("ice-caps.jpg", "rb") as f:
+//!     data = f.read()
+//! header = "HTTP/1.1 200 OK\nContent-Type: image/jpeg\n\n"
+//! client_connection.send(header.encode())
+//! client_connection.sendall(data)
+//! client_connection.shutdown(socket.SHUT_RDWR)
+//! ```
+//!
+//! The calls, in order: lesson 1's set-up, lesson 3's `accept4` and `recvfrom(4096)`, then a `sendall` of the
+//! header, a `sendall` of the file's bytes, `shutdown(SHUT_RDWR)`, and the two `close`s.
+//!
+//! The blog reads the whole file into memory first; we read it in chunks of [`CHUNK`] bytes and send each one, so
+//! memory stays the same for a 10 KiB picture and a 10 GiB video. It is still one Python `sendall`, and the
+//! transcript says how many `sendto` calls it took. We also send the header with `sendall` where the blog uses
+//! `send`: one `send` may take only part of it.
+
+use std::fs::File;
+use std::io::Read;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use super::{bind, echo_request};
+use crate::error::Error;
+use crate::http;
+use crate::trace::Tracer;
+use crate::trace::format::{count, plural};
+
+/// How much of the file we read, and hand to `sendto`, at a time.
+pub const CHUNK: usize = 64 * 1024;
+
+/// Runs the lesson: serve `path`'s bytes to one client on `addr`.
+pub fn run(tracer: &Tracer, addr: SocketAddr, path: &Path) -> Result<Vec<String>, Error> {
+    // Open the file before we touch the network, so a bad file fails before a port is taken.
+    let (file, size) = open(path)?;
+    let content_type = mime_guess::from_path(path).first_or_octet_stream().to_string();
+    tracer.note(&format!(
+        "opened {:?}: {}, {content_type}, as fd {} (a file, not a socket: its reads are not in this transcript)",
+        path.display().to_string(),
+        plural(size, "byte", "bytes"),
+        file.as_raw_fd()
+    ))?;
+
+    let (s, _) = bind::listen(tracer, addr, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
+    let (client_connection, _raw_data) = echo_request::accept_request(tracer, &s)?;
+
+    let header = http::response_head(200, "OK", &content_type, size);
+    client_connection.sendall("header", &header)?;
+
+    // Exactly `size` bytes, the length the header promised, read a chunk at a time.
+    let mut data = file.take(size);
+    let mut chunk = vec![0u8; CHUNK];
+    let mut reads = 0u64;
+    let mut sent = 0u64;
+    let mut sendall = client_connection.begin_sendall("data")?;
+    loop {
+        let n = data.read(&mut chunk).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
+        if n == 0 {
+            break;
+        }
+        reads += 1;
+        sent += n as u64;
+        sendall.send(&chunk[..n])?;
+    }
+    sendall.finish()?;
+    let file_fd = data.get_ref().as_raw_fd();
+    drop(data);
+    tracer.note(&format!("closed the file, fd {file_fd}"))?;
+    if sent < size {
+        // The file got shorter while we sent it: the client waits for bytes that will never come.
+        let source = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("the file shrank to {sent} bytes while we sent the {size} the header promised"),
+        );
+        return Err(Error::File { path: path.to_path_buf(), source });
+    }
+
+    client_connection.shutdown(Shutdown::Both)?;
+    client_connection.close()?;
+    s.close()?;
+    Ok(vec![format!(
+        "served {:?} ({}, {content_type}), read from disk in {} of at most {} bytes",
+        path.display().to_string(),
+        plural(size, "byte", "bytes"),
+        plural(reads, "chunk", "chunks"),
+        count(CHUNK as u64)
+    )])
+}
+
+/// Opens `path` for reading and returns it with its size, refusing directories.
+fn open(path: &Path) -> Result<(File, u64), Error> {
+    let file = File::open(path).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
+    let meta = file.metadata().map_err(|source| Error::File { path: path.to_path_buf(), source })?;
+    if meta.is_dir() {
+        return Err(Error::Directory { path: path.to_path_buf() });
+    }
+    Ok((file, meta.len()))
+}

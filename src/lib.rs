@@ -1,0 +1,91 @@
+//! hhttpp: a workbook that shows an HTTP server talking over Berkeley sockets, one real system call at a time.
+//!
+//! It follows the blog series "HHTTPP: writing your own HTTP server", part 4, "implementing the networking
+//! portion". Each lesson makes the blog's socket calls for real, prints every one of them with the kernel's answer,
+//! and hex-dumps every byte that crosses the socket.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (clap); `main.rs` only parses it, calls [`run`] and turns errors into exit statuses.
+//! - [`lessons`]: one file per lesson, in the blog's order, and the one list ([`lessons::LESSONS`]) that names them.
+//! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
+//! - [`http`]: the little HTTP the lessons need: describe a request, build a response head.
+//! - [`color`]: the one place that decides whether to colour.
+//! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
+//!
+//! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
+//! them in `tests/`.
+
+pub mod cli;
+pub mod color;
+pub mod error;
+pub mod http;
+pub mod lessons;
+pub mod trace;
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use cli::{Cli, Command, LessonCommand};
+pub use error::Error;
+use lessons::{LESSONS, accept, bind, echo_request, serve_binary, serve_text};
+use trace::{Tracer, Transcript};
+
+/// Runs the command `cli` describes, printing to stdout.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    // Decided once, before any lesson makes a call.
+    let color = color::decide(cli.color);
+    match cli.command {
+        Command::Lessons => list_lessons(&mut io::stdout().lock()),
+        Command::Lesson(lesson) => run_lesson(&lesson, Box::new(io::stdout()), color),
+    }
+}
+
+/// `hhttpp lessons`: one line per lesson, in order.
+pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
+    writeln!(out, "The lessons, in the blog's order. Run one with: hhttpp lesson NAME\n")?;
+    let width = LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    for lesson in &LESSONS {
+        writeln!(out, "{:>3}  {:width$}  {}", lesson.number(), lesson.name, lesson.summary)?;
+    }
+    writeln!(out, "\nEach lesson's text is in lessons/, and its reference transcript in snapshots/.")?;
+    Ok(())
+}
+
+/// Runs one lesson, writing its transcript to `out`, then the summary and what comes next.
+pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
+    let server = command.server();
+    let addr = SocketAddr::new(server.host, server.port);
+    let tracer = Tracer::new(Transcript::new(out, color, server.full_dump));
+    // The CLI and LESSONS name the same lessons; a unit test in `cli` keeps them in step.
+    let lesson = lessons::find(command.name()).unwrap_or(&LESSONS[0]);
+    tracer.heading(&format!(
+        "hhttpp lesson {} of {}, {}: {}\nthe blog's step: {}",
+        lesson.number(),
+        LESSONS.len(),
+        lesson.name,
+        lesson.summary,
+        lesson.blog_step
+    ))?;
+
+    let extra = match command {
+        LessonCommand::Bind(_) => bind::run(&tracer, addr)?,
+        LessonCommand::Accept(_) => accept::run(&tracer, addr)?,
+        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, addr)?,
+        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, addr, file.as_deref())?,
+        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, addr, file)?,
+    };
+
+    tracer.with(|t| {
+        t.summary(&extra)?;
+        t.line(&format!("read about it: {}", lesson.text_path()))?;
+        match lesson.next() {
+            Some(next) => t.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
+            None => {
+                t.line("that was the last lesson of the blog's part 4; part 5 grows it into a server for a folder")?
+            }
+        }
+        t.flush()
+    })?;
+    Ok(())
+}

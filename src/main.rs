@@ -1,0 +1,17 @@
+//! The `hhttpp` binary: parse the command line, run it, and turn an error into one line and an exit status.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = hhttpp::cli::parse();
+    match hhttpp::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `hhttpp lesson … | head`: the reader has all it wanted.
+        Err(err) if err.is_broken_stdout() => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "hhttpp: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

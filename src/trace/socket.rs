@@ -1,0 +1,326 @@
+//! The traced socket: the only code in hhttpp that makes socket calls.
+//!
+//! Each method makes exactly one system call through `socket2` (which adds nothing of its own on Linux), prints it
+//! with its arguments and the kernel's answer, and prints the blog's Python line that makes the same call. The one
+//! method that makes several calls, [`Sendall::send`], prints every one of them and then says how many it took.
+//!
+//! We never use std's `TcpListener`: its `bind` makes four calls at once (socket, setsockopt, bind, and
+//! `listen(128)`), and a lesson cannot show what it cannot see.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use super::Tracer;
+use super::format::{self, plural};
+use super::transcript::Direction;
+use crate::error::Error;
+
+/// The size of the `struct sockaddr_storage` that socket2 hands to `accept4` and `getsockname` for the address.
+const SOCKADDR_STORAGE_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
+
+/// A socket whose every call is printed in the transcript.
+///
+/// `name` is the socket's variable name in the blog's Python (`s`, `client_connection`), used in the Python lines.
+pub struct TracedSocket {
+    /// `None` once the socket has been closed.
+    socket: Option<Socket>,
+    fd: RawFd,
+    name: &'static str,
+    /// The address at the other end, or where we listen: it names the socket in error messages.
+    addr: Option<SocketAddr>,
+    tracer: Tracer,
+}
+
+impl TracedSocket {
+    /// `socket(2)`: a new TCP socket of `addr`'s family (IPv4 or IPv6).
+    ///
+    /// socket2 asks for `SOCK_CLOEXEC` too, so the descriptor is not inherited by programs we might start.
+    pub fn new(tracer: &Tracer, name: &'static str, addr: &SocketAddr) -> Result<Self, Error> {
+        let (domain, py_family) = match addr {
+            SocketAddr::V4(_) => (Domain::IPV4, "AF_INET"),
+            SocketAddr::V6(_) => (Domain::IPV6, "AF_INET6"),
+        };
+        tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
+        let result = Socket::new(domain, Type::STREAM, None);
+        let args = format!("{}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP", format::family(addr));
+        match result {
+            Ok(socket) => {
+                let fd = socket.as_raw_fd();
+                tracer.call("socket", &args, Ok(fd.to_string()))?;
+                Ok(TracedSocket { socket: Some(socket), fd, name, addr: None, tracer: tracer.clone() })
+            }
+            Err(err) => {
+                tracer.call("socket", &args, Err(&err))?;
+                Err(Error::call("socket", "create a socket".into(), err))
+            }
+        }
+    }
+
+    /// The file descriptor the kernel gave this socket.
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)`: let a restarted server bind its port again at once, even while
+    /// the old connections on it wait out TIME_WAIT.
+    pub fn set_reuse_address(&self) -> Result<(), Error> {
+        self.python(&format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)", self.name))?;
+        let result = self.socket()?.set_reuse_address(true);
+        self.finish(
+            "setsockopt",
+            format!("{}, SOL_SOCKET, SO_REUSEADDR, [1], 4", self.fd),
+            result,
+            |_| "0".into(),
+            || "set SO_REUSEADDR".into(),
+        )
+    }
+
+    /// `bind(2)`: reserve `addr` (an address and a port) for this socket.
+    pub fn bind(&mut self, addr: &SocketAddr) -> Result<(), Error> {
+        self.python(&format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
+        let result = self.socket()?.bind(&SockAddr::from(*addr));
+        let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
+        self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
+        self.addr = Some(*addr);
+        Ok(())
+    }
+
+    /// `listen(2)`: start queueing connection requests, at most `backlog` of them waiting to be accepted.
+    pub fn listen(&self, backlog: i32) -> Result<(), Error> {
+        self.python(&format!("{}.listen({backlog})", self.name))?;
+        let result = self.socket()?.listen(backlog);
+        self.finish(
+            "listen",
+            format!("{}, {backlog}", self.fd),
+            result,
+            |_| "0".into(),
+            || format!("listen on {}", self.describe()),
+        )
+    }
+
+    /// `getsockname(2)`: the address the socket is bound to, with the real port when we asked for port 0.
+    pub fn local_addr(&mut self) -> Result<SocketAddr, Error> {
+        self.python(&format!("{}.getsockname()", self.name))?;
+        let result = self.socket()?.local_addr().and_then(inet_addr);
+        let args = match &result {
+            Ok(addr) => format!(
+                "{}, {}, [{SOCKADDR_STORAGE_LEN} => {}]",
+                self.fd,
+                format::sockaddr(addr),
+                format::sockaddr_len(addr)
+            ),
+            Err(_) => format!("{}, addr, [{SOCKADDR_STORAGE_LEN}]", self.fd),
+        };
+        let addr = self.finish("getsockname", args, result, |_| "0".into(), || "read the socket's address".into())?;
+        self.addr = Some(addr);
+        Ok(addr)
+    }
+
+    /// `accept4(2)`: wait for the next connection and return a new socket for it, with the client's address.
+    ///
+    /// The new socket is named `client_connection`, as in the blog.
+    pub fn accept(&self) -> Result<(TracedSocket, SocketAddr), Error> {
+        self.python(&format!("client_connection, client_address = {}.accept()", self.name))?;
+        let result = self.socket()?.accept().and_then(|(socket, peer)| Ok((socket, inet_addr(peer)?)));
+        let args = match &result {
+            Ok((_, peer)) => format!(
+                "{}, {}, [{SOCKADDR_STORAGE_LEN} => {}], SOCK_CLOEXEC",
+                self.fd,
+                format::sockaddr(peer),
+                format::sockaddr_len(peer)
+            ),
+            Err(_) => format!("{}, addr, [{SOCKADDR_STORAGE_LEN}], SOCK_CLOEXEC", self.fd),
+        };
+        let (socket, peer) = self.finish(
+            "accept4",
+            args,
+            result,
+            |(socket, _)| socket.as_raw_fd().to_string(),
+            || format!("accept a connection on {}", self.describe()),
+        )?;
+        self.tracer.count_connection();
+        let fd = socket.as_raw_fd();
+        let conn = TracedSocket {
+            socket: Some(socket),
+            fd,
+            name: "client_connection",
+            addr: Some(peer),
+            tracer: self.tracer.clone(),
+        };
+        Ok((conn, peer))
+    }
+
+    /// `recvfrom(2)`: wait for bytes and copy up to `buf.len()` of them into `buf`; 0 means the peer closed.
+    ///
+    /// One call, so it returns whatever has arrived: maybe less than the peer sent (see the lesson texts).
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        self.python(&format!("raw_data = {}.recv({})", self.name, buf.len()))?;
+        // socket2's `Read` for `&Socket` is exactly one recv(2), which glibc makes as recvfrom(fd, buf, len, 0,
+        // NULL, NULL).
+        let result = (&*self.socket()?).read(buf);
+        let args = format!("{}, buf, {}, 0, NULL, NULL", self.fd, buf.len());
+        let n =
+            self.finish("recvfrom", args, result, |n| n.to_string(), || format!("receive from {}", self.describe()))?;
+        self.tracer.data(Direction::Received, &buf[..n])?;
+        Ok(n)
+    }
+
+    /// Python's `sendall(bytes)`: as many `sendto(2)` calls as it takes to hand all of `bytes` to the kernel.
+    ///
+    /// `what` is the Python variable being sent (`response`, `header`).
+    pub fn sendall(&self, what: &str, bytes: &[u8]) -> Result<(), Error> {
+        let mut sendall = self.begin_sendall(what)?;
+        sendall.send(bytes)?;
+        sendall.finish()
+    }
+
+    /// Starts one `sendall` whose bytes come in pieces (a file read chunk by chunk): prints its Python line once.
+    pub fn begin_sendall(&self, what: &str) -> Result<Sendall<'_>, Error> {
+        self.python(&format!("{}.sendall({what})", self.name))?;
+        Ok(Sendall { socket: self, bytes: 0, calls: 0 })
+    }
+
+    /// One `sendto(2)`: the kernel takes some of `bytes` (all of them, for a blocking socket, unless interrupted).
+    fn send_once(&self, bytes: &[u8]) -> Result<usize, Error> {
+        let result = self.socket()?.send(bytes);
+        let args = format!("{}, buf, {}, 0, NULL, 0", self.fd, bytes.len());
+        let n = self.finish("sendto", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
+        self.tracer.data(Direction::Sent, &bytes[..n])?;
+        Ok(n)
+    }
+
+    /// `shutdown(2)`: tell the peer nothing more is coming (`SHUT_WR`), or stop both ways (`SHUT_RDWR`).
+    pub fn shutdown(&self, how: Shutdown) -> Result<(), Error> {
+        let (c_how, py_how) = match how {
+            Shutdown::Read => ("SHUT_RD", "socket.SHUT_RD"),
+            Shutdown::Write => ("SHUT_WR", "socket.SHUT_WR"),
+            Shutdown::Both => ("SHUT_RDWR", "socket.SHUT_RDWR"),
+        };
+        self.python(&format!("{}.shutdown({py_how})", self.name))?;
+        let result = self.socket()?.shutdown(how);
+        self.finish(
+            "shutdown",
+            format!("{}, {c_how}", self.fd),
+            result,
+            |_| "0".into(),
+            || format!("shut down the connection to {}", self.describe()),
+        )
+    }
+
+    /// `close(2)`: give the descriptor back to the kernel. Printed with the kernel's real answer.
+    pub fn close(mut self) -> Result<(), Error> {
+        self.python(&format!("{}.close()", self.name))?;
+        self.close_now()?.map_err(|err| Error::call("close", format!("close the socket to {}", self.describe()), err))
+    }
+
+    /// Closes the descriptor with one `close(2)` and prints it. The outer result is the transcript's, the inner one
+    /// the kernel's.
+    ///
+    /// We close the raw descriptor ourselves instead of dropping the `Socket`: the drop would hide the result (and
+    /// in debug builds std makes an extra `fcntl` first).
+    fn close_now(&mut self) -> io::Result<io::Result<()>> {
+        let Some(socket) = self.socket.take() else {
+            return Ok(Ok(()));
+        };
+        let fd = socket.into_raw_fd();
+        // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it.
+        let rc = unsafe { libc::close(fd) };
+        let result = if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
+        match &result {
+            Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()))?,
+            Err(err) => self.tracer.call("close", &fd.to_string(), Err(err))?,
+        }
+        Ok(result)
+    }
+
+    fn socket(&self) -> Result<&Socket, Error> {
+        // Every method that could reach a closed socket takes `self` by value or is never called after `close`.
+        self.socket.as_ref().ok_or_else(|| {
+            Error::call("close", "use a closed socket".into(), io::Error::from_raw_os_error(libc::EBADF))
+        })
+    }
+
+    fn python(&self, line: &str) -> Result<(), Error> {
+        Ok(self.tracer.python(line)?)
+    }
+
+    /// Prints one finished call, `name(args) = value` on success or `= -1 ERRNO (message)` on failure, and turns a
+    /// failure into an [`Error`] that says what we were trying to `what`.
+    fn finish<T>(
+        &self,
+        name: &'static str,
+        args: String,
+        result: io::Result<T>,
+        value: impl FnOnce(&T) -> String,
+        what: impl FnOnce() -> String,
+    ) -> Result<T, Error> {
+        match result {
+            Ok(ok) => {
+                self.tracer.call(name, &args, Ok(value(&ok)))?;
+                Ok(ok)
+            }
+            Err(err) => {
+                self.tracer.call(name, &args, Err(&err))?;
+                Err(Error::call(name, what(), err))
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.addr {
+            Some(addr) => format::host_port(addr),
+            None => format!("socket {}", self.fd),
+        }
+    }
+}
+
+impl Drop for TracedSocket {
+    /// A socket still open when it goes out of scope (a lesson ended early) is closed here, and the close is
+    /// printed like any other: the transcript never leaves out a call that happened.
+    fn drop(&mut self) {
+        if self.socket.is_some() {
+            let _ = self.tracer.python(&format!("{}.close()  # on the way out", self.name));
+            let _ = self.close_now();
+        }
+    }
+}
+
+/// One `sendall` in progress; see [`TracedSocket::begin_sendall`].
+pub struct Sendall<'a> {
+    socket: &'a TracedSocket,
+    bytes: u64,
+    calls: u64,
+}
+
+impl Sendall<'_> {
+    /// Hands all of `bytes` to the kernel, one `sendto` after another until none are left.
+    pub fn send(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            let n = self.socket.send_once(bytes)?;
+            self.calls += 1;
+            self.bytes += n as u64;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// Ends the `sendall`, saying how many `sendto` calls it took.
+    pub fn finish(self) -> Result<(), Error> {
+        let text = format!(
+            "sendall: {} in {}",
+            plural(self.bytes, "byte", "bytes"),
+            plural(self.calls, "sendto call", "sendto calls")
+        );
+        Ok(self.socket.tracer.note(&text)?)
+    }
+}
+
+/// socket2's address as std's: a TCP socket's address is always IPv4 or IPv6.
+fn inet_addr(addr: SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidData, "the kernel returned an address that is not IPv4 or IPv6")
+    })
+}
