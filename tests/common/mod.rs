@@ -1,0 +1,154 @@
+//! What every test of the real binary needs: start a lesson on port 0, wait for its "listening on" line, act as
+//! its client, collect its transcript, and the one insta settings function (snapshot folder, port filter).
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The request every snapshot client sends, in one write: the same bytes on every run and every machine.
+pub const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: hhttpp-test\r\nAccept: */*\r\n\r\n";
+
+/// How long a test waits for the lesson before it gives up (a bound, not a pause: nothing here sleeps).
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The shared insta settings: snapshots in the top-level `snapshots/`, named after the lesson, with every port
+/// the OS chose masked: the transcript prints a port only as `htons(N)`, as `host:N`, or in the Python line
+/// `.bind(("host", N))`. Port 0, the one we ask for, stays visible.
+pub fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.add_filter(r"htons\([1-9][0-9]*\)", "htons([PORT])");
+    settings.add_filter(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):[1-9][0-9]*", "$1:[PORT]");
+    settings.add_filter(r#"(\.bind\(\("[^"]*", )[1-9][0-9]*\)\)"#, "$1[PORT]))");
+    settings
+}
+
+/// A command for the real `hhttpp` binary, colour off.
+pub fn hhttpp(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hhttpp"));
+    cmd.args(args).env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// A lesson running as its own process, so its sockets get the same fds on every run.
+pub struct Running {
+    child: Child,
+    lines: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+    /// Everything the lesson printed so far.
+    pub stdout: String,
+}
+
+/// What a finished lesson left behind.
+pub struct Finished {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: ExitStatus,
+}
+
+impl Running {
+    /// Starts `hhttpp ARGS` (add `--port 0` yourself) with stdout and stderr piped.
+    pub fn start(args: &[&str]) -> Running {
+        let mut child = hhttpp(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start hhttpp");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (send, lines) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines, reader: Some(reader), stdout: String::new() }
+    }
+
+    /// Waits for the `listening on http://HOST:PORT/` line and returns the address in it.
+    pub fn address(&mut self) -> SocketAddr {
+        loop {
+            let line = self.lines.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+                let _ = self.child.kill();
+                panic!("no 'listening on' line within {PATIENCE:?}; got:\n{}", self.stdout)
+            });
+            self.stdout.push_str(&line);
+            self.stdout.push('\n');
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split('/').next().expect("an address before the slash");
+                return addr.parse().expect("a host:port in the listening line");
+            }
+        }
+    }
+
+    /// Waits for the lesson to end and collects the rest of its output.
+    pub fn finish(mut self) -> Finished {
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            err.read_to_string(&mut stderr).expect("read stderr");
+        }
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("stdout reader");
+        }
+        while let Ok(line) = self.lines.try_recv() {
+            self.stdout.push_str(&line);
+            self.stdout.push('\n');
+        }
+        let status = self.child.wait().expect("wait for hhttpp");
+        Finished { stdout: std::mem::take(&mut self.stdout), stderr, status }
+    }
+}
+
+impl Drop for Running {
+    /// A test that fails half-way must not leave a lesson running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects to `addr`, sends `request` in one write, and reads the reply until the server closes.
+pub fn exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).expect("connect to the lesson");
+    stream.set_read_timeout(Some(PATIENCE)).expect("set a read timeout");
+    stream.write_all(request).expect("send the request");
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).expect("read the reply");
+    reply
+}
+
+/// The bytes of every hex dump under the transcript's `◀ received` (or `▶ sent`) labels, in order.
+///
+/// This reads the dumps back into bytes, so a test can check them against what really crossed the socket.
+pub fn dumped_bytes(transcript: &str, label: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut inside = false;
+    for line in transcript.lines() {
+        let line = line.trim_start();
+        if line.starts_with('◀') || line.starts_with('▶') {
+            inside = line.starts_with(label);
+            continue;
+        }
+        let Some((offset, rest)) = line.split_once(":   ") else {
+            inside = false;
+            continue;
+        };
+        if !inside || !offset.chars().all(|c| c.is_ascii_hexdigit()) {
+            continue;
+        }
+        // The hex column is 48 characters (16 bytes, an extra space after the 8th); the ASCII column follows it.
+        let hex = rest.get(..48).unwrap_or(rest);
+        for byte in hex.split_whitespace() {
+            bytes.push(u8::from_str_radix(byte, 16).expect("a hex byte"));
+        }
+    }
+    bytes
+}
