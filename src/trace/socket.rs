@@ -160,7 +160,8 @@ impl TracedSocket {
         self.python(&format!("raw_data = {}.recv({})", self.name, buf.len()))?;
         // socket2's `Read` for `&Socket` is exactly one recv(2), which glibc makes as recvfrom(fd, buf, len, 0,
         // NULL, NULL).
-        let result = (&*self.socket()?).read(buf);
+        let mut socket: &Socket = self.socket()?;
+        let result = socket.read(buf);
         let args = format!("{}, buf, {}, 0, NULL, NULL", self.fd, buf.len());
         let n =
             self.finish("recvfrom", args, result, |n| n.to_string(), || format!("receive from {}", self.describe()))?;

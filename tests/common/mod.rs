@@ -30,7 +30,12 @@ pub fn settings() -> insta::Settings {
 
 /// A command for the real `hhttpp` binary, colour off.
 pub fn hhttpp(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hhttpp"));
+    command(env!("CARGO_BIN_EXE_hhttpp"), args)
+}
+
+/// A command run from the repository's folder, colour off, as every test runs hhttpp.
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
     cmd.args(args).env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE").current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
@@ -54,12 +59,17 @@ pub struct Finished {
 impl Running {
     /// Starts `hhttpp ARGS` (add `--port 0` yourself) with stdout and stderr piped.
     pub fn start(args: &[&str]) -> Running {
-        let mut child = hhttpp(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start hhttpp");
+        Running::spawn(hhttpp(args))
+    }
+
+    /// Starts another program (strace, say) that runs hhttpp, with hhttpp's environment.
+    pub fn start_program(program: &str, args: &[&str]) -> Running {
+        Running::spawn(command(program, args))
+    }
+
+    fn spawn(mut cmd: Command) -> Running {
+        let mut child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start hhttpp");
         let stdout = child.stdout.take().expect("piped stdout");
         let (send, lines) = mpsc::channel();
         let reader = std::thread::spawn(move || {

@@ -1,0 +1,173 @@
+//! The transcript against the kernel: every lesson, run under `strace -f -e trace=network,close`, must show the
+//! same socket calls, in the same order, with the same arguments and results as its transcript, and the transcript
+//! must show no call that did not happen.
+//!
+//! Needs strace (Debian's package). Without it these tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set,
+//! as `.ci/run` sets it: there a missing strace fails.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::net::TcpStream;
+use std::process::Command;
+
+use common::{PATIENCE, REQUEST, Running, exchange};
+
+fn strace_available() -> bool {
+    let found = Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "strace is required here but not installed");
+        eprintln!("skipped: strace is not installed (apt-get install strace)");
+    }
+    found
+}
+
+/// Runs `hhttpp lesson NAME ARGS --port 0` under strace, plays the lesson's client, and returns the transcript's
+/// calls and strace's socket calls, both as `name(args) = result`.
+fn calls_both_ways(name: &str, args: &[&str]) -> (Vec<String>, Vec<String>) {
+    let log = std::env::temp_dir().join(format!("hhttpp-strace-{}-{name}.log", std::process::id()));
+    let log_arg = log.to_string_lossy().into_owned();
+    let mut all = vec!["-f", "-qq", "-e", "trace=network,close", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")];
+    all.extend_from_slice(&["lesson", name, "--port", "0", "--full-dump"]);
+    all.extend_from_slice(args);
+    let mut lesson = Running::start_program("strace", &all);
+    let addr = lesson.address();
+    match name {
+        "bind" => {}
+        "accept" => {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+        _ => {
+            exchange(addr, REQUEST);
+        }
+    }
+    let done = lesson.finish();
+    assert!(done.status.success(), "{name}: {}", done.stderr);
+    let strace = std::fs::read_to_string(&log).expect("strace's log");
+    let _ = std::fs::remove_file(&log);
+    (transcript_calls(&done.stdout), socket_calls(&strace))
+}
+
+/// The numbered lines of a transcript: `  7  recvfrom(4, buf, 4096, 0, NULL, NULL) = 73` → `recvfrom(…) = 73`.
+fn transcript_calls(transcript: &str) -> Vec<String> {
+    transcript
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let (number, call) = line.split_once("  ")?;
+            number.chars().all(|c| c.is_ascii_digit()).then(|| call.to_string())
+        })
+        .collect()
+}
+
+/// strace's lines for calls on sockets, in the transcript's spelling: the pid and strace's alignment removed, and
+/// the data argument of `recvfrom`/`sendto` written `buf` (the transcript dumps those bytes below the call). A
+/// `close` counts only for a descriptor that `socket` or `accept4` returned: the others are files and the loader's.
+fn socket_calls(strace: &str) -> Vec<String> {
+    let mut sockets = HashSet::new();
+    let mut calls = Vec::new();
+    for line in strace.lines() {
+        // "12345 listen(3, 1)                      = 0"
+        let line = line.split_once(' ').map_or(line, |(_, rest)| rest).trim_start();
+        let Some((call, result)) = line.rsplit_once(" = ").map(|(c, r)| (c.trim_end(), r)) else { continue };
+        // An error's result is "-1 EADDRINUSE (Address already in use)": split at the first " = " instead.
+        let (call, result) = match line.find(") = -1 ") {
+            Some(at) => (&line[..=at], &line[at + 4..]),
+            None => (call, result),
+        };
+        let name = call.split('(').next().unwrap_or_default();
+        let fd = call.split_once('(').and_then(|(_, a)| a.split([',', ')']).next()).unwrap_or_default();
+        match name {
+            "socket" | "accept4" => {
+                sockets.insert(result.to_string());
+            }
+            "close" if !sockets.remove(fd) => continue,
+            _ => {}
+        }
+        calls.push(format!("{} = {result}", with_buf(call)));
+    }
+    calls
+}
+
+/// `sendto(4, "HTTP/1.1 200"..., 86, 0, NULL, 0)` → `sendto(4, buf, 86, 0, NULL, 0)`.
+fn with_buf(call: &str) -> String {
+    let Some(rest) = call.strip_prefix("recvfrom(").or_else(|| call.strip_prefix("sendto(")) else {
+        return call.to_string();
+    };
+    let name = &call[..call.len() - rest.len()];
+    let (fd, rest) = rest.split_once(", ").expect("an fd, then the data");
+    // Skip the quoted string (it may hold \" escapes) and strace's "..." after a cut one.
+    let mut chars = rest.char_indices().skip(1);
+    let mut end = rest.len();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' => {
+                end = i + 1;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let after = rest[end..].trim_start_matches("...");
+    format!("{name}{fd}, buf{after}")
+}
+
+fn check(name: &str, args: &[&str]) {
+    if !strace_available() {
+        return;
+    }
+    let (transcript, kernel) = calls_both_ways(name, args);
+    assert!(transcript.len() >= 5, "{name}: too few calls in the transcript: {transcript:#?}");
+    assert_eq!(transcript, kernel, "{name}: the transcript (left) and strace (right) disagree");
+}
+
+#[test]
+fn bind_shows_exactly_the_calls_strace_sees() {
+    check("bind", &[]);
+}
+
+#[test]
+fn accept_shows_exactly_the_calls_strace_sees() {
+    check("accept", &[]);
+}
+
+#[test]
+fn echo_request_shows_exactly_the_calls_strace_sees() {
+    check("echo-request", &[]);
+}
+
+#[test]
+fn serve_text_shows_exactly_the_calls_strace_sees() {
+    check("serve-text", &[]);
+}
+
+#[test]
+fn serve_binary_shows_exactly_the_calls_strace_sees() {
+    check("serve-binary", &["assets/ice-caps.jpg"]);
+}
+
+#[test]
+fn the_strace_reader_keeps_socket_calls_only() {
+    let log = "10 close(3)                          = 0\n\
+               10 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3\n\
+               10 bind(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 EACCES (Permission denied)\n\
+               10 recvfrom(3, \"a \\\"quoted\\\" = b\"..., 4096, 0, NULL, NULL) = 4096\n\
+               10 close(3)                          = 0\n\
+               10 close(3)                          = 0\n\
+               10 +++ exited with 0 +++\n";
+    assert_eq!(
+        socket_calls(log),
+        vec![
+            "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3",
+            "bind(3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 EACCES (Permission denied)",
+            "recvfrom(3, buf, 4096, 0, NULL, NULL) = 4096",
+            "close(3) = 0",
+        ]
+    );
+}
