@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -16,7 +17,7 @@ Examples:
   hhttpp lesson echo-request --port 0                   let the OS choose a free port
 
 Exit status: 0 done; 1 a socket call failed (the transcript shows which); 2 a wrong command line;
-3 the file to serve cannot be served.";
+3 the file to serve cannot be served; 130 interrupted by Ctrl-C.";
 
 /// hhttpp: watch an HTTP server talk over Berkeley sockets, one real system call at a time.
 #[derive(Debug, Parser)]
@@ -94,9 +95,22 @@ pub struct ServerOptions {
     #[arg(long, default_value_t = DEFAULT_PORT)]
     pub port: u16,
 
-    /// Dump every byte of long payloads instead of their start and end
+    /// Dump every byte of long payloads, and print every sendto of a long sendall
     #[arg(long)]
     pub full_dump: bool,
+
+    /// Give up on a client that sends nothing for SECS seconds (sets SO_RCVTIMEO on each connection)
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+}
+
+/// `--timeout`: a number of seconds, fractions allowed, from one microsecond (`SO_RCVTIMEO`'s unit) to a day.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.000_001..=86_400.0).contains(&secs) {
+        return Err("a timeout is between 0.000001 and 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// The full command, with each lesson's summary and example taken from [`LESSONS`].
@@ -151,5 +165,14 @@ mod tests {
         assert_eq!(lesson.server().host.to_string(), "127.0.0.1");
         let LessonCommand::ServeBinary { file, .. } = lesson else { panic!("not serve-binary") };
         assert_eq!(file, PathBuf::from("assets/ice-caps.jpg"));
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(parse_timeout("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
     }
 }

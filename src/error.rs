@@ -13,6 +13,8 @@ pub const EXIT_SOCKET: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status when the file a lesson was asked to serve cannot be served.
 pub const EXIT_INPUT: u8 = 3;
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Every way a lesson can fail.
 #[derive(Debug)]
@@ -33,6 +35,8 @@ pub enum Error {
     Directory { path: PathBuf },
     /// `serve-text` was given a file that is not UTF-8 text.
     NotUtf8 { path: PathBuf, offset: usize, byte: u8 },
+    /// Ctrl-C was pressed; the sockets were closed on the way out.
+    Interrupted,
 }
 
 impl Error {
@@ -49,6 +53,12 @@ impl Error {
         }
     }
 
+    /// True when the peer is gone: it hung up (`EPIPE`), broke the connection off (`ECONNRESET`), or the
+    /// connection is already down (`ENOTCONN`, from a `shutdown` after a reset).
+    pub fn is_peer_gone(&self) -> bool {
+        matches!(self.errno(), Some(libc::EPIPE | libc::ECONNRESET | libc::ENOTCONN))
+    }
+
     /// True when the transcript's reader went away (`hhttpp … | head`): we then stop quietly, with status 0.
     pub fn is_broken_stdout(&self) -> bool {
         matches!(self, Error::Output(err) if err.kind() == io::ErrorKind::BrokenPipe)
@@ -59,6 +69,7 @@ impl Error {
         match self {
             Error::Call { .. } | Error::Output(_) => EXIT_SOCKET,
             Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } => EXIT_INPUT,
+            Error::Interrupted => EXIT_INTERRUPTED,
         }
     }
 
@@ -105,6 +116,7 @@ impl fmt::Display for Error {
                 path.display().to_string(),
                 path.display()
             ),
+            Error::Interrupted => write!(f, "interrupted by Ctrl-C (the transcript shows the sockets closed)"),
         }
     }
 }
@@ -113,7 +125,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Call { source, .. } | Error::Output(source) | Error::File { source, .. } => Some(source),
-            Error::Directory { .. } | Error::NotUtf8 { .. } => None,
+            Error::Directory { .. } | Error::NotUtf8 { .. } | Error::Interrupted => None,
         }
     }
 }

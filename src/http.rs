@@ -1,61 +1,233 @@
-//! The little HTTP the lessons need: describe a request head, and build a response head.
+//! The little HTTP the lessons need: gather a request head, judge it, and build a response head.
 //!
-//! Sockets carry bytes and know nothing of HTTP; this module is where bytes become HTTP. A production server would
-//! also send `Date`, handle keep-alive and validate much more; we keep to what a browser needs to show a page, so
-//! that every run sends the very same bytes and a snapshot can pin them.
+//! Sockets carry bytes and know nothing of HTTP; this module is where bytes become HTTP. It makes no socket calls:
+//! the lessons receive the bytes and hand them to a [`HeadReader`], which is why it can be fuzzed on its own.
+//!
+//! A production server would also send `Date`, handle keep-alive and check much more; we keep to what a browser
+//! needs to show a page, so that every run sends the very same bytes and a snapshot can pin them.
 
-/// How many headers we are ready to read in one request head (browsers send about 15).
-const MAX_HEADERS: usize = 64;
+/// The largest request head we read; a longer one is answered `431 Request Header Fields Too Large`.
+pub const MAX_HEAD: usize = 64 * 1024;
 
-/// What the received bytes are, as HTTP: one line for the transcript.
+/// How many header lines we accept in one request head (browsers send about 15).
+const MAX_HEADERS: usize = 100;
+
+/// Where a request head stands after the bytes received so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadStatus {
+    /// No blank line yet: read more.
+    Incomplete,
+    /// The head ends after byte `head_len`, with its blank line.
+    Complete { head_len: usize },
+    /// `MAX_HEAD` bytes and still no blank line: stop reading.
+    TooLarge,
+}
+
+/// Gathers the bytes of one request until the blank line that ends its head.
 ///
-/// The bytes are parsed with `httparse`, a strict HTTP/1.x parser; nothing here assumes they are valid UTF-8.
-pub fn describe_request(bytes: &[u8]) -> String {
+/// TCP delivers a byte stream, not messages: one `recv` may return half a request, or a request and a half. So we
+/// keep what each `recv` returned and look for the end of the head (`\r\n\r\n`, or `\n\n`, which lenient servers
+/// accept too) across the joins.
+#[derive(Debug)]
+pub struct HeadReader {
+    bytes: Vec<u8>,
+    limit: usize,
+    status: HeadStatus,
+}
+
+impl HeadReader {
+    /// A reader that gives up after `limit` bytes without a blank line.
+    pub fn new(limit: usize) -> Self {
+        HeadReader { bytes: Vec::new(), limit, status: HeadStatus::Incomplete }
+    }
+
+    /// Adds the bytes one `recv` returned, and says where the head now stands.
+    ///
+    /// Bytes pushed after the head is complete or too large are kept but change nothing.
+    pub fn push(&mut self, received: &[u8]) -> HeadStatus {
+        if self.status != HeadStatus::Incomplete {
+            self.bytes.extend_from_slice(received);
+            return self.status;
+        }
+        // The blank line may straddle the join: look again at the last 3 bytes we already had.
+        let from = self.bytes.len().saturating_sub(3);
+        self.bytes.extend_from_slice(received);
+        self.status = match find_head_end(&self.bytes[from..]) {
+            Some(end) => HeadStatus::Complete { head_len: from + end },
+            None if self.bytes.len() >= self.limit => HeadStatus::TooLarge,
+            None => HeadStatus::Incomplete,
+        };
+        self.status
+    }
+
+    /// Every byte received so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where the head stands.
+    pub fn status(&self) -> HeadStatus {
+        self.status
+    }
+}
+
+/// The index just past the first blank line (`\r\n\r\n` or `\n\n`), if there is one.
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).find_map(|i| {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"\r\n\r\n") {
+            Some(i + 4)
+        } else if rest.starts_with(b"\n\n") {
+            Some(i + 2)
+        } else if rest.starts_with(b"\n\r\n") {
+            Some(i + 3)
+        } else {
+            None
+        }
+    })
+}
+
+/// A request head that parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version: u8,
+    /// How many header lines it had.
+    pub headers: usize,
+    /// The head's length in bytes, blank line included.
+    pub head_len: usize,
+}
+
+/// Why a request cannot be answered as asked: the status to answer with, and the reason in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRequest {
+    pub status: u16,
+    pub reason: String,
+}
+
+impl BadRequest {
+    /// The status line's reason phrase.
+    pub fn phrase(&self) -> &'static str {
+        status_phrase(self.status)
+    }
+}
+
+/// Judges what a [`HeadReader`] gathered, with `httparse`, a strict HTTP/1.x parser.
+///
+/// Nothing here assumes the bytes are valid UTF-8: a request line that is not is a `400`, never a crash.
+pub fn parse_request(reader: &HeadReader) -> Result<Request, BadRequest> {
+    let bad = |reason: String| Err(BadRequest { status: 400, reason });
+    match reader.status() {
+        HeadStatus::TooLarge => {
+            return Err(BadRequest {
+                status: 431,
+                reason: format!(
+                    "the request head is longer than {} bytes",
+                    crate::trace::format::count(reader.limit as u64)
+                ),
+            });
+        }
+        HeadStatus::Incomplete => {
+            return bad("the connection closed before the blank line that ends a request head".into());
+        }
+        HeadStatus::Complete { .. } => {}
+    }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
-    match request.parse(bytes) {
-        Ok(httparse::Status::Complete(head_len)) => {
-            let method = request.method.unwrap_or("?");
-            let path = request.path.unwrap_or("?");
-            let version = request.version.map_or("?".to_string(), |v| format!("1.{v}"));
-            let count = request.headers.len();
-            let mut text = format!(
-                "the request: {method} {path} HTTP/{version}, {count} header{}, head ends after byte {head_len}",
-                if count == 1 { "" } else { "s" }
-            );
-            if head_len < bytes.len() {
-                text.push_str(&format!(" (then {} bytes of body)", bytes.len() - head_len));
-            }
-            text
-        }
-        Ok(httparse::Status::Partial) => {
-            "the request head is not complete in these bytes: no blank line (\\r\\n\\r\\n) ends it yet".to_string()
-        }
-        Err(err) => format!("these bytes are not an HTTP request ({err})"),
+    match request.parse(reader.bytes()) {
+        Ok(httparse::Status::Complete(head_len)) => Ok(Request {
+            method: request.method.unwrap_or_default().to_string(),
+            path: request.path.unwrap_or_default().to_string(),
+            version: request.version.unwrap_or_default(),
+            headers: request.headers.len(),
+            head_len,
+        }),
+        // Our blank line was inside something httparse reads differently (a header value, say).
+        Ok(httparse::Status::Partial) => bad("the request head does not end where its blank line is".into()),
+        Err(httparse::Error::TooManyHeaders) => bad(format!("more than {MAX_HEADERS} header lines")),
+        Err(err) => bad(format!("not an HTTP/1.x request head: {}", parse_error(err))),
+    }
+}
+
+/// httparse's errors, in words a learner can act on.
+fn parse_error(err: httparse::Error) -> &'static str {
+    match err {
+        httparse::Error::HeaderName => "a header name has a character that names may not have",
+        httparse::Error::HeaderValue => "a header value has a control character",
+        httparse::Error::NewLine => "a line ends in a bare \\r",
+        httparse::Error::Status => "the status is not a number",
+        httparse::Error::Token => "the request line is not METHOD PATH HTTP/1.x (or the path is not UTF-8)",
+        httparse::Error::TooManyHeaders => "too many header lines",
+        httparse::Error::Version => "the version is not HTTP/1.0 or HTTP/1.1",
+    }
+}
+
+/// One line for the transcript: what the request is, or why it is not one.
+pub fn describe(result: &Result<Request, BadRequest>) -> String {
+    match result {
+        Ok(r) => format!(
+            "the request: {} {} HTTP/1.{}, {} header{}, a head of {} bytes",
+            r.method,
+            r.path,
+            r.version,
+            r.headers,
+            if r.headers == 1 { "" } else { "s" },
+            r.head_len
+        ),
+        Err(bad) => format!("a bad request, answered {} {}: {}", bad.status, bad.phrase(), bad.reason),
+    }
+}
+
+/// The reason phrase for the statuses we send.
+pub fn status_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        _ => "",
     }
 }
 
 /// A response head: the status line and our headers, each ending in `\r\n`, then the blank line.
 ///
 /// `Content-Length` tells the client where the body ends, and `Connection: close` that we close afterwards.
-pub fn response_head(status: u16, reason: &str, content_type: &str, content_length: u64) -> Vec<u8> {
+pub fn response_head(status: u16, content_type: &str, content_length: u64) -> Vec<u8> {
     format!(
-        "HTTP/1.1 {status} {reason}\r\n\
+        "HTTP/1.1 {status} {}\r\n\
          Content-Type: {content_type}\r\n\
          Content-Length: {content_length}\r\n\
          Connection: close\r\n\
-         \r\n"
+         \r\n",
+        status_phrase(status)
     )
     .into_bytes()
+}
+
+/// A whole error response whose plain-text body says what was wrong.
+pub fn error_response(bad: &BadRequest) -> Vec<u8> {
+    let body = format!("{} {}: {}\n", bad.status, bad.phrase(), bad.reason);
+    [response_head(bad.status, "text/plain; charset=utf-8", body.len() as u64), body.into_bytes()].concat()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read(pieces: &[&[u8]]) -> HeadReader {
+        let mut reader = HeadReader::new(MAX_HEAD);
+        for piece in pieces {
+            reader.push(piece);
+        }
+        reader
+    }
+
     #[test]
     fn a_response_head_is_crlf_framed_and_parses() {
-        let head = response_head(200, "OK", "text/plain", 5);
+        let head = response_head(200, "text/plain", 5);
         assert_eq!(
             head,
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
@@ -67,13 +239,52 @@ mod tests {
     }
 
     #[test]
-    fn requests_are_described_complete_partial_or_invalid() {
+    fn the_head_ends_at_the_blank_line_even_across_recvs() {
+        let whole = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        for cut in 0..whole.len() {
+            let reader = read(&[&whole[..cut], &whole[cut..]]);
+            assert_eq!(reader.status(), HeadStatus::Complete { head_len: whole.len() }, "cut at {cut}");
+        }
+        let mut reader = HeadReader::new(MAX_HEAD);
+        for byte in whole {
+            reader.push(&[*byte]);
+        }
+        assert_eq!(reader.status(), HeadStatus::Complete { head_len: whole.len() });
+        assert_eq!(read(&[b"GET / HTTP/1.1\n\n"]).status(), HeadStatus::Complete { head_len: 16 });
+        assert_eq!(read(&[b"GET / HTTP/1.1\r\n"]).status(), HeadStatus::Incomplete);
+    }
+
+    #[test]
+    fn a_head_past_the_limit_is_too_large() {
+        let mut reader = HeadReader::new(10);
+        assert_eq!(reader.push(b"GET / HTT"), HeadStatus::Incomplete);
+        assert_eq!(reader.push(b"P/1.1\r\n"), HeadStatus::TooLarge);
+        assert_eq!(parse_request(&reader).unwrap_err().status, 431);
+    }
+
+    #[test]
+    fn requests_parse_or_get_a_reason() {
+        let ok = parse_request(&read(&[b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"])).unwrap();
         assert_eq!(
-            describe_request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
-            "the request: GET / HTTP/1.1, 1 header, head ends after byte 27"
+            (ok.method.as_str(), ok.path.as_str(), ok.version, ok.headers, ok.head_len),
+            ("GET", "/a", 1, 1, 28)
         );
-        assert!(describe_request(b"GET / HTTP/1.1\r\nHost: x\r\n").contains("not complete"));
-        assert!(describe_request(b"HELLO\r\n\r\n").starts_with("these bytes are not an HTTP request"));
-        assert!(describe_request(b"GET /\xFF HTTP/1.1\r\n\r\n").starts_with("these bytes are not"));
+        assert_eq!(describe(&Ok(ok)), "the request: GET /a HTTP/1.1, 1 header, a head of 28 bytes");
+        let garbage = parse_request(&read(&[b"HELLO\r\n\r\n"])).unwrap_err();
+        assert_eq!(garbage.status, 400);
+        assert!(garbage.reason.starts_with("not an HTTP/1.x request head"));
+        let not_utf8 = parse_request(&read(&[b"GET /\xFF HTTP/1.1\r\n\r\n"])).unwrap_err();
+        assert_eq!(not_utf8.status, 400);
+        let cut_short = parse_request(&read(&[b"GET / HTTP/1.1\r\n"])).unwrap_err();
+        assert_eq!(cut_short.status, 400);
+        assert!(cut_short.reason.contains("closed before the blank line"));
+    }
+
+    #[test]
+    fn an_error_response_says_why_in_its_body() {
+        let bad = BadRequest { status: 400, reason: "no".into() };
+        let response = error_response(&bad);
+        assert!(response.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+        assert!(response.ends_with(b"\r\n\r\n400 Bad Request: no\n"));
     }
 }

@@ -11,6 +11,7 @@
 //! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
 //! - [`http`]: the little HTTP the lessons need: describe a request, build a response head.
 //! - [`color`]: the one place that decides whether to colour.
+//! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
 //! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
 //!
 //! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod color;
 pub mod error;
 pub mod http;
+pub mod interrupt;
 pub mod lessons;
 pub mod trace;
 
@@ -28,7 +30,7 @@ use std::net::SocketAddr;
 
 use cli::{Cli, Command, LessonCommand};
 pub use error::Error;
-use lessons::{LESSONS, accept, bind, echo_request, serve_binary, serve_text};
+use lessons::{LESSONS, Options, accept, bind, echo_request, serve_binary, serve_text};
 use trace::{Tracer, Transcript};
 
 /// Runs the command `cli` describes, printing to stdout.
@@ -55,7 +57,8 @@ pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
 /// Runs one lesson, writing its transcript to `out`, then the summary and what comes next.
 pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
     let server = command.server();
-    let addr = SocketAddr::new(server.host, server.port);
+    let options = Options { addr: SocketAddr::new(server.host, server.port), timeout: server.timeout };
+    interrupt::install();
     let tracer = Tracer::new(Transcript::new(out, color, server.full_dump));
     // The CLI and LESSONS name the same lessons; a unit test in `cli` keeps them in step.
     let lesson = lessons::find(command.name()).unwrap_or(&LESSONS[0]);
@@ -69,11 +72,11 @@ pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> 
     ))?;
 
     let extra = match command {
-        LessonCommand::Bind(_) => bind::run(&tracer, addr)?,
-        LessonCommand::Accept(_) => accept::run(&tracer, addr)?,
-        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, addr)?,
-        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, addr, file.as_deref())?,
-        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, addr, file)?,
+        LessonCommand::Bind(_) => bind::run(&tracer, &options)?,
+        LessonCommand::Accept(_) => accept::run(&tracer, &options)?,
+        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, &options)?,
+        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, &options, file.as_deref())?,
+        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, &options, file)?,
     };
 
     tracer.with(|t| {

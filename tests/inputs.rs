@@ -63,18 +63,42 @@ fn a_bad_port_or_host_is_a_usage_error() {
 }
 
 #[test]
-fn bytes_that_are_not_utf8_are_shown_escaped_and_echoed_exactly() {
+fn a_request_line_that_is_not_utf8_is_shown_escaped_and_answered_400() {
     let request = b"GET /caf\xE9\xFF HTTP/1.1\r\nHost: localhost\r\n\r\n";
     let mut lesson = Running::start(&["lesson", "echo-request", "--port", "0"]);
-    let addr = lesson.address();
-    let reply = exchange(addr, request);
+    let reply = exchange(lesson.address(), request);
     let done = lesson.finish();
     assert!(done.status.success(), "{}", done.stderr);
     assert!(done.stdout.contains(r#""GET /caf\xE9\xFF HTTP/1.1\r\nHost: localhost\r\n\r\n""#), "{}", done.stdout);
-    assert!(done.stdout.contains("these bytes are not an HTTP request"), "httparse refuses a non-UTF-8 path");
+    assert!(done.stdout.contains("a bad request, answered 400 Bad Request: not an HTTP/1.x request head"));
+    assert!(reply.starts_with(b"HTTP/1.1 400 Bad Request\r\n"), "{}", String::from_utf8_lossy(&reply));
+    assert_eq!(dumped_bytes(&done.stdout, "◀"), request, "the dump holds the very bytes, \\xFF included");
+    assert_eq!(dumped_bytes(&done.stdout, "▶"), reply);
+}
+
+#[test]
+fn a_header_value_that_is_not_utf8_is_echoed_exactly() {
+    // HTTP allows any byte from 0x80 up in a header value; the request is valid, and the echo returns it whole.
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Name: Andr\xE9\r\n\r\n";
+    let mut lesson = Running::start(&["lesson", "echo-request", "--port", "0"]);
+    let reply = exchange(lesson.address(), request);
+    let done = lesson.finish();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(done.stdout.contains(r"X-Name: Andr\xE9\r\n"), "{}", done.stdout);
+    assert!(reply.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert!(reply.ends_with(request), "the body is exactly the bytes received");
     assert_eq!(dumped_bytes(&done.stdout, "◀"), request);
-    assert_eq!(dumped_bytes(&done.stdout, "▶"), reply);
+}
+
+#[test]
+fn a_garbage_request_line_is_answered_400() {
+    let mut lesson = Running::start(&["lesson", "serve-text", "--port", "0"]);
+    let reply = exchange(lesson.address(), b"HELLO\r\n\r\n");
+    let done = lesson.finish();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(reply.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    assert!(!reply.ends_with(b"<h1>Hello World</h1>"), "no page for a request that is not one");
+    assert!(done.stdout.contains("answered 400 Bad Request"));
 }
 
 #[test]

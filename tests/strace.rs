@@ -87,7 +87,7 @@ fn socket_calls(strace: &str) -> Vec<String> {
             "close" if !sockets.remove(fd) => continue,
             _ => {}
         }
-        calls.push(format!("{} = {result}", with_buf(call)));
+        calls.push(format!("{} = {result}", decode_timeval(&with_buf(call))));
     }
     calls
 }
@@ -116,6 +116,51 @@ fn with_buf(call: &str) -> String {
     }
     let after = rest[end..].trim_start_matches("...");
     format!("{name}{fd}, buf{after}")
+}
+
+/// strace 6 prints `SO_RCVTIMEO` as `SO_RCVTIMEO_OLD` (its number on 64-bit Linux, where it was never old) with
+/// the `struct timeval` as 16 raw bytes; the transcript decodes them: `{tv_sec=0, tv_usec=300000}`.
+fn decode_timeval(call: &str) -> String {
+    let Some((head, rest)) = call.split_once("SO_RCVTIMEO_OLD, \"") else { return call.to_string() };
+    let Some((quoted, tail)) = rest.split_once("\", ") else { return call.to_string() };
+    let bytes = unescape_c(quoted);
+    let field = |at: usize| bytes.get(at..at + 8).map_or(0, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    format!("{head}SO_RCVTIMEO, {{tv_sec={}, tv_usec={}}}, {tail}", field(0), field(8))
+}
+
+/// strace's C string escapes (`\0`, `\3`, `\r`, `@`) back into bytes.
+fn unescape_c(text: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            bytes.push(c as u8);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => bytes.push(b'\n'),
+            Some('r') => bytes.push(b'\r'),
+            Some('t') => bytes.push(b'\t'),
+            Some('v') => bytes.push(0x0b),
+            Some('f') => bytes.push(0x0c),
+            Some(d) if d.is_digit(8) => {
+                let mut value = d.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(next) => {
+                            value = value * 8 + next;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                bytes.push(value as u8);
+            }
+            Some(other) => bytes.push(other as u8),
+            None => {}
+        }
+    }
+    bytes
 }
 
 fn check(name: &str, args: &[&str]) {
@@ -150,6 +195,23 @@ fn serve_text_shows_exactly_the_calls_strace_sees() {
 #[test]
 fn serve_binary_shows_exactly_the_calls_strace_sees() {
     check("serve-binary", &["assets/ice-caps.jpg"]);
+}
+
+#[test]
+fn a_read_timeout_shows_the_setsockopt_strace_sees() {
+    check("serve-text", &["--timeout", "2.5"]);
+}
+
+#[test]
+fn strace_timevals_are_decoded() {
+    assert_eq!(
+        decode_timeval(r#"setsockopt(4, SOL_SOCKET, SO_RCVTIMEO_OLD, "\0\0\0\0\0\0\0\0@\r\3\0\0\0\0\0", 16)"#),
+        "setsockopt(4, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=0, tv_usec=200000}, 16)"
+    );
+    assert_eq!(
+        decode_timeval(r#"setsockopt(4, SOL_SOCKET, SO_RCVTIMEO_OLD, "\2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16)"#),
+        "setsockopt(4, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=2, tv_usec=0}, 16)"
+    );
 }
 
 #[test]

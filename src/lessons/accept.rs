@@ -10,15 +10,13 @@
 //! waits for a client and returns a *new* socket for that one connection, with the client's address. We close it
 //! without reading anything, then close the listening socket.
 
-use std::net::SocketAddr;
-
-use super::{bind, url};
+use super::{Options, bind, url};
 use crate::error::Error;
 use crate::trace::Tracer;
 
-/// Runs the lesson: accept one connection on `addr`, show it, close it unread.
-pub fn run(tracer: &Tracer, addr: SocketAddr) -> Result<Vec<String>, Error> {
-    let (s, bound) = bind::listen(tracer, addr, |url| format!("(waiting for one client: curl -v {url})"))?;
+/// Runs the lesson: accept one connection on `options.addr`, show it, close it unread.
+pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+    let (s, bound) = bind::listen(tracer, options.addr, |url| format!("(waiting for one client: curl -v {url})"))?;
 
     let (client_connection, client_address) = s.accept()?;
     tracer.note(&format!(

@@ -15,13 +15,14 @@
 
 use std::net::SocketAddr;
 
-use super::{BACKLOG, url};
+use super::{BACKLOG, Options, url};
 use crate::error::Error;
 use crate::trace::{TracedSocket, Tracer};
 
-/// Runs the lesson: listen on `addr`, show that a second bind fails, close both sockets.
-pub fn run(tracer: &Tracer, addr: SocketAddr) -> Result<Vec<String>, Error> {
-    let (s, bound) = listen(tracer, addr, |_| "(this lesson accepts no one: it ends after the next bind)".into())?;
+/// Runs the lesson: listen on `options.addr`, show that a second bind fails, close both sockets.
+pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+    let (s, bound) =
+        listen(tracer, options.addr, |_| "(this lesson accepts no one: it ends after the next bind)".into())?;
 
     tracer.note("Is the port really ours now? A second socket, s2, tries to bind the very same address:")?;
     let mut s2 = TracedSocket::new(tracer, "s2", &bound)?;

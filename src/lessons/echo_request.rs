@@ -8,60 +8,154 @@
 //!     raise ValueError("no raw data")
 //! ```
 //!
-//! The calls, in order: lesson 1's set-up, `accept4`, then `recvfrom(4096)` with the bytes it returned; the reply
-//! (a `200 OK` whose `text/plain` body is exactly the bytes received) with `sendall`, which is one `sendto` or more;
-//! `shutdown(SHUT_RDWR)`; `close` of the connection and of the listening socket.
+//! The calls, in order: lesson 1's set-up, `accept4`, then `recvfrom(4096)` with the bytes it returned, again
+//! until the blank line that ends the request's head has arrived; the reply (a `200 OK` whose `text/plain` body is
+//! exactly the bytes received) with `sendall`, which is one `sendto` or more; `shutdown(SHUT_RDWR)`; `close` of the
+//! connection and of the listening socket.
 //!
-//! Where the blog raises an error when `recv` returns nothing, we close that connection and accept the next one:
-//! browsers open spare connections and sometimes close them unused.
+//! The blog calls `recv(4096)` once. That is not enough: TCP is a stream of bytes, not of messages, so one `recv`
+//! returns whatever has arrived, which may be half a request. And where the blog raises an error when `recv`
+//! returns nothing, we close that connection and accept the next one: browsers open spare connections and
+//! sometimes close them unused.
 
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 
-use super::{RECV_BUFFER, bind};
+use super::{Options, RECV_BUFFER, bind};
 use crate::error::Error;
-use crate::http;
+use crate::http::{self, BadRequest, HeadReader, HeadStatus, MAX_HEAD, Request};
+use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
 
-/// Runs the lesson: accept a connection on `addr`, read its request, send the request back.
-pub fn run(tracer: &Tracer, addr: SocketAddr) -> Result<Vec<String>, Error> {
-    let (s, _) =
-        bind::listen(tracer, addr, |url| format!("(open it in a browser to see its request, or: curl -v {url})"))?;
-    let (client_connection, raw_data) = accept_request(tracer, &s)?;
+/// Runs the lesson: accept a connection, read its request, send the request back.
+pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+    let (s, _) = bind::listen(tracer, options.addr, |url| {
+        format!("(open it in a browser to see its request, or: curl -v {url})")
+    })?;
+    let Received { client_connection, raw_data, request } = accept_request(tracer, &s, options)?;
 
-    let header = http::response_head(200, "OK", "text/plain; charset=utf-8", raw_data.len() as u64);
-    let response = [header, raw_data].concat();
-    client_connection.sendall("response", &response)?;
+    let response = match &request {
+        Ok(_) => {
+            let header = http::response_head(200, "text/plain; charset=utf-8", raw_data.len() as u64);
+            [header, raw_data].concat()
+        }
+        Err(bad) => http::error_response(bad),
+    };
+    let sent = client_connection.sendall("response", &response);
 
-    client_connection.shutdown(Shutdown::Both)?;
-    client_connection.close()?;
+    let outcome = hang_up(tracer, client_connection, sent, &request)?;
     s.close()?;
-    Ok(vec![])
+    Ok(vec![outcome])
 }
 
-/// Accepts connections on `s` until one sends something; returns it with the bytes one `recv(4096)` returned.
+/// A client's request: its connection, every byte we received, and what HTTP makes of them.
+pub struct Received {
+    pub client_connection: TracedSocket,
+    pub raw_data: Vec<u8>,
+    pub request: Result<Request, BadRequest>,
+}
+
+/// Accepts connections on `s` until one sends something, and reads its request head.
 ///
-/// A connection that closes without sending (`recvfrom` returns 0) or breaks off (`ECONNRESET`) is reported,
-/// closed, and followed by the next `accept4`: one misbehaving client does not end the lesson.
-pub fn accept_request(tracer: &Tracer, s: &TracedSocket) -> Result<(TracedSocket, Vec<u8>), Error> {
+/// A connection that sends nothing (`recvfrom` returns 0), breaks off (`ECONNRESET`) or stays quiet past
+/// `--timeout` (`EAGAIN`) is reported, closed, and followed by the next `accept4`: one misbehaving client does not
+/// end the lesson.
+pub fn accept_request(tracer: &Tracer, s: &TracedSocket, options: &Options) -> Result<Received, Error> {
     loop {
         let (client_connection, _client_address) = s.accept()?;
-        let mut buf = vec![0u8; RECV_BUFFER];
-        match client_connection.recv(&mut buf) {
-            Ok(0) => tracer.note(
-                "recvfrom returned 0: the client closed the connection without sending a request (browsers open \
-                 spare connections). We close it and accept the next one.",
-            )?,
-            Ok(n) => {
-                buf.truncate(n);
-                tracer.note(&http::describe_request(&buf))?;
-                return Ok((client_connection, buf));
-            }
-            Err(err) if err.errno() == Some(libc::ECONNRESET) => tracer.note(
-                "ECONNRESET: the client broke the connection off before sending a request. We close it and \
-                 accept the next one.",
-            )?,
-            Err(err) => return Err(err),
+        if let Some(timeout) = options.timeout {
+            client_connection.set_read_timeout(timeout)?;
         }
-        client_connection.close()?;
+        let Some(reader) = read_head(tracer, &client_connection)? else {
+            client_connection.close()?;
+            continue;
+        };
+        let request = http::parse_request(&reader);
+        tracer.note(&http::describe(&request))?;
+        return Ok(Received { client_connection, raw_data: reader.bytes().to_vec(), request });
+    }
+}
+
+/// Calls `recv(4096)` until the blank line that ends the request head, the head grows past [`MAX_HEAD`], or the
+/// client stops sending. Returns `None` (and says why) when there is no request to answer.
+fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option<HeadReader>, Error> {
+    let mut reader = HeadReader::new(MAX_HEAD);
+    let mut buf = [0u8; RECV_BUFFER];
+    let mut calls = 0u64;
+    loop {
+        calls += 1;
+        let n = match client_connection.recv(&mut buf) {
+            Ok(n) => n,
+            Err(err) if err.errno() == Some(libc::ECONNRESET) => {
+                tracer.note("ECONNRESET: the client broke the connection off. We close it and accept the next one.")?;
+                return Ok(None);
+            }
+            Err(err) if err.errno() == Some(libc::EAGAIN) => {
+                if reader.bytes().is_empty() {
+                    tracer.note(
+                        "EAGAIN: nothing arrived within --timeout, the SO_RCVTIMEO we set. We close this quiet \
+                         connection and accept the next one.",
+                    )?;
+                    return Ok(None);
+                }
+                tracer.note("EAGAIN: the client went quiet within its request head (--timeout).")?;
+                return Ok(Some(reader));
+            }
+            Err(err) => return Err(err),
+        };
+        if n == 0 {
+            if reader.bytes().is_empty() {
+                tracer.note(
+                    "recvfrom returned 0: the client closed the connection without sending a request (browsers \
+                     open spare connections). We close it and accept the next one.",
+                )?;
+                return Ok(None);
+            }
+            tracer.note("recvfrom returned 0: the client stopped sending before its request head was complete.")?;
+            return Ok(Some(reader));
+        }
+        match reader.push(&buf[..n]) {
+            HeadStatus::Incomplete => continue,
+            HeadStatus::Complete { .. } if calls > 1 => {
+                tracer.note(&format!(
+                    "the request arrived in pieces: {} until its blank line",
+                    plural(calls, "recvfrom call", "recvfrom calls")
+                ))?;
+            }
+            HeadStatus::Complete { .. } => {}
+            HeadStatus::TooLarge => {
+                tracer.note(&format!(
+                    "{} and still no blank line: we stop reading here",
+                    plural(reader.bytes().len() as u64, "byte", "bytes")
+                ))?;
+            }
+        }
+        return Ok(Some(reader));
+    }
+}
+
+/// Ends a connection after its reply: `shutdown(SHUT_RDWR)` and `close` when the reply went out whole, or only
+/// `close` when the client hung up during it. Returns a line for the summary.
+pub fn hang_up(
+    tracer: &Tracer,
+    client_connection: TracedSocket,
+    sent: Result<(), Error>,
+    request: &Result<Request, BadRequest>,
+) -> Result<String, Error> {
+    let answered = match request {
+        Ok(_) => "200 OK".to_string(),
+        Err(bad) => format!("{} {}", bad.status, bad.phrase()),
+    };
+    match sent {
+        Ok(()) => {
+            client_connection.shutdown(Shutdown::Both)?;
+            client_connection.close()?;
+            Ok(format!("answered {answered}"))
+        }
+        Err(err) if err.is_peer_gone() => {
+            tracer.note("The client hung up before the whole reply was sent: the reply was cut short.")?;
+            client_connection.close()?;
+            Ok(format!("answered {answered}, but the reply was cut short: the client hung up"))
+        }
+        Err(err) => Err(err),
     }
 }

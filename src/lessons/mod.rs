@@ -14,6 +14,7 @@ pub mod serve_binary;
 pub mod serve_text;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The blog's port.
 pub const DEFAULT_PORT: u16 = 8338;
@@ -21,6 +22,15 @@ pub const DEFAULT_PORT: u16 = 8338;
 pub const BACKLOG: i32 = 1;
 /// The blog's receive buffer: `recv(4096)`.
 pub const RECV_BUFFER: usize = 4096;
+
+/// Where a server lesson listens, and how long it waits for a quiet client.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The address and port to bind.
+    pub addr: SocketAddr,
+    /// With `--timeout`: how long a `recvfrom` may wait before it fails with `EAGAIN` (set with `SO_RCVTIMEO`).
+    pub timeout: Option<Duration>,
+}
 
 /// One lesson: its name on the command line and everything that goes with it.
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 //! client_connection.shutdown(socket.SHUT_RDWR)
 //! ```
 //!
-//! The calls, in order: lesson 1's set-up, lesson 3's `accept4` and `recvfrom(4096)`, then a `sendall` of the
+//! The calls, in order: lesson 1's set-up, lesson 3's `accept4` and `recvfrom` calls, then a `sendall` of the
 //! header, a `sendall` of the file's bytes, `shutdown(SHUT_RDWR)`, and the two `close`s.
 //!
 //! The blog reads the whole file into memory first; we read it in chunks of [`CHUNK`] bytes and send each one, so
@@ -21,56 +21,79 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use super::{bind, echo_request};
+use super::{Options, bind, echo_request};
 use crate::error::Error;
 use crate::http;
-use crate::trace::Tracer;
 use crate::trace::format::{count, plural};
+use crate::trace::{TracedSocket, Tracer};
 
-/// How much of the file we read, and hand to `sendto`, at a time.
-pub const CHUNK: usize = 64 * 1024;
+/// How much of the file we read, and hand to `sendto`, at a time: big enough that the copies through our memory
+/// cost little next to the kernel's work, small enough that memory use does not grow with the file.
+pub const CHUNK: usize = 1024 * 1024;
 
-/// Runs the lesson: serve `path`'s bytes to one client on `addr`.
-pub fn run(tracer: &Tracer, addr: SocketAddr, path: &Path) -> Result<Vec<String>, Error> {
+/// Runs the lesson: serve `path`'s bytes to one client.
+pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String>, Error> {
     // Open the file before we touch the network, so a bad file fails before a port is taken.
-    let (file, size) = open(path)?;
+    let (mut file, size) = open(path)?;
     let content_type = mime_guess::from_path(path).first_or_octet_stream().to_string();
+    let file_fd = file.as_raw_fd();
     tracer.note(&format!(
-        "opened {:?}: {}, {content_type}, as fd {} (a file, not a socket: its reads are not in this transcript)",
+        "opened {:?}: {}, {content_type}, as fd {file_fd} (a file, not a socket: its reads are not in this transcript)",
         path.display().to_string(),
         plural(size, "byte", "bytes"),
-        file.as_raw_fd()
     ))?;
 
-    let (s, _) = bind::listen(tracer, addr, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
-    let (client_connection, _raw_data) = echo_request::accept_request(tracer, &s)?;
+    let (s, _) =
+        bind::listen(tracer, options.addr, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
+    let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
 
-    let header = http::response_head(200, "OK", &content_type, size);
+    let sent = match &request {
+        Ok(_) => send_file(&client_connection, &mut file, path, size, &content_type),
+        Err(bad) => client_connection.sendall("response", &http::error_response(bad)),
+    };
+    drop(file);
+    tracer.note(&format!("closed the file, fd {file_fd}"))?;
+
+    let outcome = echo_request::hang_up(tracer, client_connection, sent, &request)?;
+    s.close()?;
+    if request.is_err() {
+        return Ok(vec![outcome]);
+    }
+    Ok(vec![format!(
+        "{outcome} with {:?} ({}, {content_type}), read in chunks of at most {} bytes",
+        path.display().to_string(),
+        plural(size, "byte", "bytes"),
+        count(CHUNK as u64)
+    )])
+}
+
+/// Sends the header with one `sendall`, then the file's `size` bytes with another, a chunk at a time.
+fn send_file(
+    client_connection: &TracedSocket,
+    file: &mut File,
+    path: &Path,
+    size: u64,
+    content_type: &str,
+) -> Result<(), Error> {
+    let header = http::response_head(200, content_type, size);
     client_connection.sendall("header", &header)?;
 
-    // Exactly `size` bytes, the length the header promised, read a chunk at a time.
+    // Exactly `size` bytes, the length the header promised.
     let mut data = file.take(size);
     let mut chunk = vec![0u8; CHUNK];
-    let mut reads = 0u64;
-    let mut sent = 0u64;
-    let mut sendall = client_connection.begin_sendall("data")?;
+    let mut sendall = client_connection.begin_sendall("data", size)?;
     loop {
         let n = data.read(&mut chunk).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
         if n == 0 {
             break;
         }
-        reads += 1;
-        sent += n as u64;
         sendall.send(&chunk[..n])?;
     }
+    let sent = sendall.bytes_sent();
     sendall.finish()?;
-    let file_fd = data.get_ref().as_raw_fd();
-    drop(data);
-    tracer.note(&format!("closed the file, fd {file_fd}"))?;
     if sent < size {
         // The file got shorter while we sent it: the client waits for bytes that will never come.
         let source = std::io::Error::new(
@@ -79,17 +102,7 @@ pub fn run(tracer: &Tracer, addr: SocketAddr, path: &Path) -> Result<Vec<String>
         );
         return Err(Error::File { path: path.to_path_buf(), source });
     }
-
-    client_connection.shutdown(Shutdown::Both)?;
-    client_connection.close()?;
-    s.close()?;
-    Ok(vec![format!(
-        "served {:?} ({}, {content_type}), read from disk in {} of at most {} bytes",
-        path.display().to_string(),
-        plural(size, "byte", "bytes"),
-        plural(reads, "chunk", "chunks"),
-        count(CHUNK as u64)
-    )])
+    Ok(())
 }
 
 /// Opens `path` for reading and returns it with its size, refusing directories.

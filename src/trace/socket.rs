@@ -2,24 +2,31 @@
 //!
 //! Each method makes exactly one system call through `socket2` (which adds nothing of its own on Linux), prints it
 //! with its arguments and the kernel's answer, and prints the blog's Python line that makes the same call. The one
-//! method that makes several calls, [`Sendall::send`], prints every one of them and then says how many it took.
+//! method that makes several calls, [`Sendall::send`], prints every one of them, or, past the first few of a long
+//! run, counts them and says so.
 //!
 //! We never use std's `TcpListener`: its `bind` makes four calls at once (socket, setsockopt, bind, and
 //! `listen(128)`), and a lesson cannot show what it cannot see.
 
-use std::io::{self, Read};
+use std::io::{self, IsTerminal, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::Tracer;
 use super::format::{self, plural};
 use super::transcript::Direction;
 use crate::error::Error;
+use crate::interrupt;
 
 /// The size of the `struct sockaddr_storage` that socket2 hands to `accept4` and `getsockname` for the address.
 const SOCKADDR_STORAGE_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>();
+
+/// How many `sendto` calls of one `sendall` are printed before the rest are summarised.
+pub const SENDTO_SHOWN: u64 = 3;
 
 /// A socket whose every call is printed in the transcript.
 ///
@@ -43,6 +50,7 @@ impl TracedSocket {
             SocketAddr::V4(_) => (Domain::IPV4, "AF_INET"),
             SocketAddr::V6(_) => (Domain::IPV6, "AF_INET6"),
         };
+        check_interrupt()?;
         tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
         let result = Socket::new(domain, Type::STREAM, None);
         let args = format!("{}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP", format::family(addr));
@@ -54,7 +62,7 @@ impl TracedSocket {
             }
             Err(err) => {
                 tracer.call("socket", &args, Err(&err))?;
-                Err(Error::call("socket", "create a socket".into(), err))
+                Err(call_error("socket", "create a socket".into(), err))
             }
         }
     }
@@ -67,21 +75,31 @@ impl TracedSocket {
     /// `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)`: let a restarted server bind its port again at once, even while
     /// the old connections on it wait out TIME_WAIT.
     pub fn set_reuse_address(&self) -> Result<(), Error> {
-        self.python(&format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)", self.name))?;
-        let result = self.socket()?.set_reuse_address(true);
-        self.finish(
-            "setsockopt",
-            format!("{}, SOL_SOCKET, SO_REUSEADDR, [1], 4", self.fd),
-            result,
-            |_| "0".into(),
-            || "set SO_REUSEADDR".into(),
-        )
+        let socket = self.begin(&format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)", self.name))?;
+        let result = socket.set_reuse_address(true);
+        let args = format!("{}, SOL_SOCKET, SO_REUSEADDR, [1], 4", self.fd);
+        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_REUSEADDR".into())
+    }
+
+    /// `setsockopt(SOL_SOCKET, SO_RCVTIMEO, …)`: make a `recvfrom` that waits longer than `timeout` fail with
+    /// `EAGAIN` instead of waiting for ever.
+    pub fn set_read_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        let (sec, usec) = (timeout.as_secs(), timeout.subsec_micros());
+        let python = format!(
+            "{}.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack(\"ll\", {sec}, {usec}))",
+            self.name
+        );
+        let socket = self.begin(&python)?;
+        let result = socket.set_read_timeout(Some(timeout));
+        let size = std::mem::size_of::<libc::timeval>();
+        let args = format!("{}, SOL_SOCKET, SO_RCVTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
+        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_RCVTIMEO".into())
     }
 
     /// `bind(2)`: reserve `addr` (an address and a port) for this socket.
     pub fn bind(&mut self, addr: &SocketAddr) -> Result<(), Error> {
-        self.python(&format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
-        let result = self.socket()?.bind(&SockAddr::from(*addr));
+        let socket = self.begin(&format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
+        let result = socket.bind(&SockAddr::from(*addr));
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
         self.addr = Some(*addr);
@@ -90,21 +108,16 @@ impl TracedSocket {
 
     /// `listen(2)`: start queueing connection requests, at most `backlog` of them waiting to be accepted.
     pub fn listen(&self, backlog: i32) -> Result<(), Error> {
-        self.python(&format!("{}.listen({backlog})", self.name))?;
-        let result = self.socket()?.listen(backlog);
-        self.finish(
-            "listen",
-            format!("{}, {backlog}", self.fd),
-            result,
-            |_| "0".into(),
-            || format!("listen on {}", self.describe()),
-        )
+        let socket = self.begin(&format!("{}.listen({backlog})", self.name))?;
+        let result = socket.listen(backlog);
+        let args = format!("{}, {backlog}", self.fd);
+        self.finish("listen", args, result, |_| "0".into(), || format!("listen on {}", self.describe()))
     }
 
     /// `getsockname(2)`: the address the socket is bound to, with the real port when we asked for port 0.
     pub fn local_addr(&mut self) -> Result<SocketAddr, Error> {
-        self.python(&format!("{}.getsockname()", self.name))?;
-        let result = self.socket()?.local_addr().and_then(inet_addr);
+        let socket = self.begin(&format!("{}.getsockname()", self.name))?;
+        let result = socket.local_addr().and_then(inet_addr);
         let args = match &result {
             Ok(addr) => format!(
                 "{}, {}, [{SOCKADDR_STORAGE_LEN} => {}]",
@@ -123,8 +136,8 @@ impl TracedSocket {
     ///
     /// The new socket is named `client_connection`, as in the blog.
     pub fn accept(&self) -> Result<(TracedSocket, SocketAddr), Error> {
-        self.python(&format!("client_connection, client_address = {}.accept()", self.name))?;
-        let result = self.socket()?.accept().and_then(|(socket, peer)| Ok((socket, inet_addr(peer)?)));
+        let socket = self.begin(&format!("client_connection, client_address = {}.accept()", self.name))?;
+        let result = socket.accept().and_then(|(socket, peer)| Ok((socket, inet_addr(peer)?)));
         let args = match &result {
             Ok((_, peer)) => format!(
                 "{}, {}, [{SOCKADDR_STORAGE_LEN} => {}], SOCK_CLOEXEC",
@@ -157,10 +170,9 @@ impl TracedSocket {
     ///
     /// One call, so it returns whatever has arrived: maybe less than the peer sent (see the lesson texts).
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.python(&format!("raw_data = {}.recv({})", self.name, buf.len()))?;
+        let mut socket = self.begin(&format!("raw_data = {}.recv({})", self.name, buf.len()))?;
         // socket2's `Read` for `&Socket` is exactly one recv(2), which glibc makes as recvfrom(fd, buf, len, 0,
         // NULL, NULL).
-        let mut socket: &Socket = self.socket()?;
         let result = socket.read(buf);
         let args = format!("{}, buf, {}, 0, NULL, NULL", self.fd, buf.len());
         let n =
@@ -173,19 +185,21 @@ impl TracedSocket {
     ///
     /// `what` is the Python variable being sent (`response`, `header`).
     pub fn sendall(&self, what: &str, bytes: &[u8]) -> Result<(), Error> {
-        let mut sendall = self.begin_sendall(what)?;
+        let mut sendall = self.begin_sendall(what, bytes.len() as u64)?;
         sendall.send(bytes)?;
         sendall.finish()
     }
 
-    /// Starts one `sendall` whose bytes come in pieces (a file read chunk by chunk): prints its Python line once.
-    pub fn begin_sendall(&self, what: &str) -> Result<Sendall<'_>, Error> {
-        self.python(&format!("{}.sendall({what})", self.name))?;
-        Ok(Sendall { socket: self, bytes: 0, calls: 0 })
+    /// Starts one `sendall` of `total` bytes that come in pieces (a file read chunk by chunk): prints its Python
+    /// line once. Each piece is then given to [`Sendall::send`].
+    pub fn begin_sendall(&self, what: &str, total: u64) -> Result<Sendall<'_>, Error> {
+        self.begin(&format!("{}.sendall({what})", self.name))?;
+        Ok(Sendall { socket: self, total, bytes: 0, calls: 0, progress: None })
     }
 
     /// One `sendto(2)`: the kernel takes some of `bytes` (all of them, for a blocking socket, unless interrupted).
     fn send_once(&self, bytes: &[u8]) -> Result<usize, Error> {
+        check_interrupt()?;
         let result = self.socket()?.send(bytes);
         let args = format!("{}, buf, {}, 0, NULL, 0", self.fd, bytes.len());
         let n = self.finish("sendto", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
@@ -200,11 +214,12 @@ impl TracedSocket {
             Shutdown::Write => ("SHUT_WR", "socket.SHUT_WR"),
             Shutdown::Both => ("SHUT_RDWR", "socket.SHUT_RDWR"),
         };
-        self.python(&format!("{}.shutdown({py_how})", self.name))?;
-        let result = self.socket()?.shutdown(how);
+        let socket = self.begin(&format!("{}.shutdown({py_how})", self.name))?;
+        let result = socket.shutdown(how);
+        let args = format!("{}, {c_how}", self.fd);
         self.finish(
             "shutdown",
-            format!("{}, {c_how}", self.fd),
+            args,
             result,
             |_| "0".into(),
             || format!("shut down the connection to {}", self.describe()),
@@ -213,8 +228,9 @@ impl TracedSocket {
 
     /// `close(2)`: give the descriptor back to the kernel. Printed with the kernel's real answer.
     pub fn close(mut self) -> Result<(), Error> {
-        self.python(&format!("{}.close()", self.name))?;
-        self.close_now()?.map_err(|err| Error::call("close", format!("close the socket to {}", self.describe()), err))
+        // No interrupt check: after Ctrl-C we still want every socket closed, and printed.
+        self.tracer.python(&format!("{}.close()", self.name))?;
+        self.close_now()?.map_err(|err| call_error("close", format!("close the socket to {}", self.describe()), err))
     }
 
     /// Closes the descriptor with one `close(2)` and prints it. The outer result is the transcript's, the inner one
@@ -237,15 +253,18 @@ impl TracedSocket {
         Ok(result)
     }
 
-    fn socket(&self) -> Result<&Socket, Error> {
-        // Every method that could reach a closed socket takes `self` by value or is never called after `close`.
-        self.socket.as_ref().ok_or_else(|| {
-            Error::call("close", "use a closed socket".into(), io::Error::from_raw_os_error(libc::EBADF))
-        })
+    /// Before a call: stop if Ctrl-C was pressed, print the blog's Python line, and hand out the socket.
+    fn begin(&self, python: &str) -> Result<&Socket, Error> {
+        check_interrupt()?;
+        self.tracer.python(python)?;
+        self.socket()
     }
 
-    fn python(&self, line: &str) -> Result<(), Error> {
-        Ok(self.tracer.python(line)?)
+    fn socket(&self) -> Result<&Socket, Error> {
+        // Only `close` and `drop` empty it, and both take the socket for good: no method runs on a closed socket.
+        self.socket
+            .as_ref()
+            .ok_or_else(|| call_error("close", "use a closed socket".into(), io::Error::from_raw_os_error(libc::EBADF)))
     }
 
     /// Prints one finished call, `name(args) = value` on success or `= -1 ERRNO (message)` on failure, and turns a
@@ -265,7 +284,7 @@ impl TracedSocket {
             }
             Err(err) => {
                 self.tracer.call(name, &args, Err(&err))?;
-                Err(Error::call(name, what(), err))
+                Err(call_error(name, what(), err))
             }
         }
     }
@@ -290,26 +309,45 @@ impl Drop for TracedSocket {
 }
 
 /// One `sendall` in progress; see [`TracedSocket::begin_sendall`].
+///
+/// The first [`SENDTO_SHOWN`] `sendto` calls are printed with their dumps. A longer run (a big file) is then
+/// summarised: the calls are counted, a progress bar runs on stderr when it is a terminal, and at the end one line
+/// says how many calls and bytes were not shown before the last call is printed in full.
 pub struct Sendall<'a> {
     socket: &'a TracedSocket,
+    total: u64,
     bytes: u64,
     calls: u64,
+    progress: Option<ProgressBar>,
 }
 
 impl Sendall<'_> {
     /// Hands all of `bytes` to the kernel, one `sendto` after another until none are left.
     pub fn send(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
+            if self.calls == SENDTO_SHOWN {
+                self.summarise_from_here();
+            }
+            // On an error the call that failed is the last one held: `Drop` prints it.
             let n = self.socket.send_once(bytes)?;
             self.calls += 1;
             self.bytes += n as u64;
             bytes = &bytes[n..];
+            if let Some(bar) = &self.progress {
+                bar.set_position(self.bytes);
+            }
         }
         Ok(())
     }
 
+    /// How many bytes the kernel has taken so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.bytes
+    }
+
     /// Ends the `sendall`, saying how many `sendto` calls it took.
-    pub fn finish(self) -> Result<(), Error> {
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.stop_summarising()?;
         let text = format!(
             "sendall: {} in {}",
             plural(self.bytes, "byte", "bytes"),
@@ -317,6 +355,46 @@ impl Sendall<'_> {
         );
         Ok(self.socket.tracer.note(&text)?)
     }
+
+    fn summarise_from_here(&mut self) {
+        self.socket.tracer.with(|t| t.hold());
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(self.total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("sendall {bar:40} {bytes}/{total_bytes} {bytes_per_sec}") {
+                bar.set_style(style);
+            }
+            bar.set_position(self.bytes);
+            self.progress = Some(bar);
+        }
+    }
+
+    fn stop_summarising(&mut self) -> io::Result<()> {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        self.socket.tracer.with(|t| t.release())
+    }
+}
+
+impl Drop for Sendall<'_> {
+    /// A `sendall` that ended in an error still prints the call that failed, and what it left out before it.
+    fn drop(&mut self) {
+        let _ = self.stop_summarising();
+    }
+}
+
+/// A failed call as an [`Error`]; `EINTR` after Ctrl-C becomes [`Error::Interrupted`].
+fn call_error(call: &'static str, what: String, err: io::Error) -> Error {
+    if err.raw_os_error() == Some(libc::EINTR) && interrupt::interrupted() {
+        Error::Interrupted
+    } else {
+        Error::call(call, what, err)
+    }
+}
+
+/// Ctrl-C between two calls: make no more calls (but `close`).
+fn check_interrupt() -> Result<(), Error> {
+    if interrupt::interrupted() { Err(Error::Interrupted) } else { Ok(()) }
 }
 
 /// socket2's address as std's: a TCP socket's address is always IPv4 or IPv6.

@@ -64,12 +64,60 @@ pub struct Transcript {
     style: Style,
     full_dump: bool,
     stats: Stats,
+    /// While a long `sendall` is summarised: the calls counted but not printed.
+    held: Option<Held>,
+}
+
+/// The calls of a summarised run: how many, how many bytes, and the last one, rendered but not yet printed.
+#[derive(Default)]
+struct Held {
+    first: u64,
+    calls: u64,
+    bytes: u64,
+    last: Vec<u8>,
+    last_bytes: u64,
 }
 
 impl Transcript {
     /// A transcript written to `out`, in colour when `color` is true, dumping every byte when `full_dump` is true.
     pub fn new(out: Box<dyn Write>, color: bool, full_dump: bool) -> Self {
-        Transcript { out, style: Style::new(color), full_dump, stats: Stats::default() }
+        Transcript { out, style: Style::new(color), full_dump, stats: Stats::default(), held: None }
+    }
+
+    /// Where the next line goes: the output, or the held last call while a run is summarised.
+    fn sink(&mut self) -> &mut dyn Write {
+        match &mut self.held {
+            Some(held) => &mut held.last,
+            None => &mut *self.out,
+        }
+    }
+
+    /// Starts summarising: the calls that follow are counted and numbered but not printed, except the last one,
+    /// which [`release`](Self::release) prints after a line that says how many were left out. With `--full-dump`
+    /// nothing is summarised.
+    pub fn hold(&mut self) {
+        if !self.full_dump && self.held.is_none() {
+            self.held = Some(Held::default());
+        }
+    }
+
+    /// Ends a summarised run: says how many calls and bytes were not shown, then prints the last call in full.
+    pub fn release(&mut self) -> io::Result<()> {
+        let Some(held) = self.held.take() else { return Ok(()) };
+        if held.calls > 1 {
+            let hidden = held.calls - 1;
+            let gap = format!(
+                "… {} not shown: numbers {} to {}, {} in all (--full-dump shows every call)",
+                plural(hidden, "sendto call", "sendto calls"),
+                held.first,
+                held.first + hidden - 1,
+                plural(held.bytes - held.last_bytes, "byte", "bytes")
+            );
+            let gap = self.style.paint(Role::Note, &gap);
+            writeln!(self.out, "{INDENT}{gap}")?;
+        }
+        self.out.write_all(&held.last)?;
+        self.out.flush()
     }
 
     /// What has been counted so far.
@@ -80,13 +128,13 @@ impl Transcript {
     /// The lesson's title line and a blank line after it.
     pub fn heading(&mut self, text: &str) -> io::Result<()> {
         let line = self.style.paint(Role::Heading, text);
-        writeln!(self.out, "{line}\n")
+        writeln!(self.sink(), "{line}\n")
     }
 
     /// The blog's Python for the calls that follow: `>>> s.listen(1)`.
     pub fn python(&mut self, line: &str) -> io::Result<()> {
         let line = self.style.paint(Role::Python, &format!(">>> {line}"));
-        writeln!(self.out, "{INDENT}{line}")
+        writeln!(self.sink(), "{INDENT}{line}")
     }
 
     /// One numbered system call, `name(args) = result`, exactly as it was made and as the kernel answered.
@@ -103,9 +151,16 @@ impl Transcript {
                 self.style.paint(Role::Failure, &format!("= {}", format::errno_result(err)))
             }
         };
-        writeln!(self.out, "{number}  {name}({args}) {result}")?;
+        if let Some(held) = &mut self.held {
+            held.last.clear();
+            held.calls += 1;
+            if held.first == 0 {
+                held.first = self.stats.calls;
+            }
+        }
+        writeln!(self.sink(), "{number}  {name}({args}) {result}")?;
         // A call may block next (accept4, recvfrom): whoever watches should see everything up to here.
-        self.out.flush()
+        self.sink().flush()
     }
 
     /// Counts a connection that `accept4` returned.
@@ -116,7 +171,7 @@ impl Transcript {
     /// A remark between calls, indented under them. It is the lesson talking, not the kernel.
     pub fn note(&mut self, text: &str) -> io::Result<()> {
         let text = self.style.paint(Role::Note, text);
-        writeln!(self.out, "{INDENT}{text}")
+        writeln!(self.sink(), "{INDENT}{text}")
     }
 
     /// The line that says where the server listens; tests and scripts wait for it, so it is flushed at once.
@@ -138,6 +193,10 @@ impl Transcript {
             Direction::Sent => {
                 self.stats.send_calls += 1;
                 self.stats.bytes_sent += n;
+                if let Some(held) = &mut self.held {
+                    held.bytes += n;
+                    held.last_bytes = n;
+                }
                 (Role::Sent, format!("▶ sent {}", plural(n, "byte", "bytes")))
             }
         };
@@ -146,7 +205,7 @@ impl Transcript {
             return Ok(());
         }
         let label = self.style.paint(role, &label);
-        writeln!(self.out, "{INDENT}{label}  {}", format::preview(bytes, PREVIEW_CHARS))?;
+        writeln!(self.sink(), "{INDENT}{label}  {}", format::preview(bytes, PREVIEW_CHARS))?;
         if self.full_dump || bytes.len() <= DUMP_LIMIT {
             self.dump_rows(bytes, 0)
         } else {
@@ -159,7 +218,7 @@ impl Transcript {
                 tail_start - 1
             );
             let gap = self.style.paint(Role::Note, &gap);
-            writeln!(self.out, "{INDENT}{gap}")?;
+            writeln!(self.sink(), "{INDENT}{gap}")?;
             self.dump_rows(&bytes[tail_start..], tail_start)
         }
     }
@@ -179,7 +238,7 @@ impl Transcript {
             // A row whose last byte is a space would end in white space, which editors strip from snapshot files.
             // The byte is still there in the hex column (`20`); only the invisible ASCII column loses it.
             let row = self.style.paint(Role::Dump, row.trim_end());
-            writeln!(self.out, "{INDENT}{row}")?;
+            writeln!(self.sink(), "{INDENT}{row}")?;
         }
         Ok(())
     }
@@ -304,6 +363,37 @@ mod tests {
         let text = render(false, |t| t.data(Direction::Sent, b"ab "));
         assert!(text.lines().all(|l| l == l.trim_end()), "{text:?}");
         assert!(text.contains("61 62 20"));
+    }
+
+    #[test]
+    fn a_held_run_prints_only_its_last_call_and_says_what_it_left_out() {
+        let text = render(false, |t| {
+            t.call("sendto", "4, buf, 3, 0, NULL, 0", Ok("3".into()))?;
+            t.data(Direction::Sent, b"one")?;
+            t.hold();
+            for (i, bytes) in [&b"two"[..], b"three", b"four"].iter().enumerate() {
+                t.call("sendto", &format!("4, buf, {}, 0, NULL, 0", bytes.len()), Ok(format!("{}", bytes.len())))?;
+                t.data(Direction::Sent, bytes)?;
+                assert_eq!(t.stats().calls, 2 + i as u64, "held calls are still counted");
+            }
+            t.release()
+        });
+        assert!(!text.contains("\"two\"") && !text.contains("\"three\""), "{text}");
+        assert!(text.contains(
+            "     … 2 sendto calls not shown: numbers 2 to 3, 8 bytes in all (--full-dump shows every call)\n"
+        ));
+        assert!(text.contains("  4  sendto(4, buf, 4, 0, NULL, 0) = 4\n     ▶ sent 4 bytes  \"four\"\n"), "{text}");
+    }
+
+    #[test]
+    fn full_dump_holds_nothing() {
+        let text = render(true, |t| {
+            t.hold();
+            t.call("sendto", "4, buf, 3, 0, NULL, 0", Ok("3".into()))?;
+            t.call("sendto", "4, buf, 3, 0, NULL, 0", Ok("3".into()))?;
+            t.release()
+        });
+        assert_eq!(text.lines().count(), 2);
     }
 
     #[test]

@@ -85,18 +85,31 @@ impl Running {
 
     /// Waits for the `listening on http://HOST:PORT/` line and returns the address in it.
     pub fn address(&mut self) -> SocketAddr {
+        let line = self.wait_for("listening on http://");
+        let rest = line.split("listening on http://").nth(1).unwrap_or_default();
+        let host_port = rest.split('/').next().unwrap_or_default();
+        // An IPv6 address is printed in brackets, as in a URL: [::1]:8338.
+        host_port.parse().unwrap_or_else(|_| panic!("no host:port in {line:?}"))
+    }
+
+    /// Waits for a line of the transcript that contains `needle`, and returns it.
+    pub fn wait_for(&mut self, needle: &str) -> String {
         loop {
             let line = self.lines.recv_timeout(PATIENCE).unwrap_or_else(|_| {
                 let _ = self.child.kill();
-                panic!("no 'listening on' line within {PATIENCE:?}; got:\n{}", self.stdout)
+                panic!("no line with {needle:?} within {PATIENCE:?}; got:\n{}", self.stdout)
             });
             self.stdout.push_str(&line);
             self.stdout.push('\n');
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split('/').next().expect("an address before the slash");
-                return addr.parse().expect("a host:port in the listening line");
+            if line.contains(needle) {
+                return line;
             }
         }
+    }
+
+    /// The lesson's process id, to send it a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits for the lesson to end and collects the rest of its output.

@@ -1,0 +1,32 @@
+//! Ctrl-C: end the lesson cleanly, closing (and printing the close of) every socket it has open.
+//!
+//! We install a SIGINT handler without `SA_RESTART`, so a blocking `accept4` or `recvfrom` returns `-1 EINTR` and
+//! the transcript shows it, like any other answer from the kernel. The lesson then returns an error, its sockets
+//! are dropped on the way out (each `close` printed), and the process exits with 130, the shell's code for a
+//! process ended by SIGINT.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_signal: libc::c_int) {
+    // Only an atomic store: it is async-signal-safe.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Installs the handler. Until then, Ctrl-C kills the process at once (the default).
+pub fn install() {
+    // SAFETY: a zeroed `sigaction` is a valid "no flags, empty mask" value; `on_sigint` only touches an atomic.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigint as *const () as libc::sighandler_t;
+        action.sa_flags = 0; // no SA_RESTART: let blocking calls return EINTR
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+    }
+}
+
+/// True once Ctrl-C has been pressed.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
