@@ -128,3 +128,64 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "no panic, no message");
 }
+
+/// `hhttpp ARGS` as an unprivileged user: as root we drop to `nobody` with setpriv, since root may bind any port
+/// and read any file.
+fn run_unprivileged(args: &[&str]) -> (Option<i32>, String, String) {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if root {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_hhttpp")]);
+        cmd.args(args).env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+        cmd
+    } else {
+        hhttpp(args)
+    };
+    let out = cmd.stdin(Stdio::null()).output().expect("run hhttpp unprivileged");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_privileged_port_is_refused_with_eacces_and_a_hint() {
+    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").unwrap_or_default();
+    if start.trim().parse::<u16>().is_ok_and(|first| first <= 80) {
+        eprintln!("skipped: this kernel lets anyone bind port 80 (ip_unprivileged_port_start = {})", start.trim());
+        return;
+    }
+    let (code, stdout, stderr) = run_unprivileged(&["lesson", "bind", "--port", "80"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("= -1 EACCES (Permission denied)"), "{stdout}");
+    assert_eq!(
+        stderr,
+        "hhttpp: cannot bind 127.0.0.1:80: permission denied \
+         (ports below 1024 need root; try a port above 1023, or --port 0)\n"
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_named_with_the_reason() {
+    let path = std::env::temp_dir().join(format!("hhttpp-test-{}-secret.jpg", std::process::id()));
+    std::fs::write(&path, b"\xFF\xD8\xFF").expect("write the file");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod 000");
+    let shown = path.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = run_unprivileged(&["lesson", "serve-binary", &shown, "--port", "0"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "hhttpp: cannot read {shown:?}: permission denied (the lessons serve only the file you name; check the path)\n"
+        )
+    );
+    assert!(!stdout.contains("socket("));
+}
+
+#[test]
+fn an_address_of_no_interface_here_is_refused_with_a_hint() {
+    // 192.0.2.1 is TEST-NET-1, reserved for documentation: no machine has it, so bind fails (no packet is sent).
+    let (code, stdout, stderr) = run(&["lesson", "bind", "--host", "192.0.2.1", "--port", "0"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("= -1 EADDRNOTAVAIL (Cannot assign requested address)"), "{stdout}");
+    assert!(stderr.contains("try --host 127.0.0.1"), "{stderr}");
+}

@@ -58,5 +58,14 @@ pub fn listen(
     let bound = s.local_addr()?;
     let url = url(&bound);
     tracer.listening(&url, &hint(&url))?;
+    if bound.ip().is_unspecified() {
+        let local = if bound.is_ipv4() { "127.0.0.1".to_string() } else { "[::1]".to_string() };
+        tracer.note(&format!(
+            "{} means every interface: other machines on your network can connect too. To browse from this machine, \
+             open http://{local}:{}/",
+            bound.ip(),
+            bound.port()
+        ))?;
+    }
     Ok((s, bound))
 }
