@@ -5,9 +5,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::color::ColorChoice;
+use crate::http::Url;
 use crate::lessons::{DEFAULT_PORT, LESSONS};
 
 const AFTER_HELP: &str = "\
@@ -40,6 +41,43 @@ pub enum Command {
     /// List the lessons, in order
     #[command(after_help = "Example:\n  hhttpp lessons")]
     Lessons,
+    /// Print a lesson's text (it is built into hhttpp, so this works from any folder)
+    #[command(after_help = "Example:\n  hhttpp explain serve-binary | less")]
+    Explain {
+        /// The lesson, as `hhttpp lessons` names it
+        #[arg(value_parser = lesson_name)]
+        lesson: String,
+    },
+    /// Judge your own server: send a lesson's request, and compare the reply with the lesson's, byte for byte
+    #[command(after_help = "Examples:\n  \
+        python3 my_server.py &   # your server, listening on 127.0.0.1:8338\n  \
+        hhttpp check serve-text --against 127.0.0.1:8338\n\n\
+        Exit status: 0 the reply matches; 1 it does not (each problem is named, with a hint)")]
+    Check {
+        /// The lesson your server imitates: bind, accept, echo-request, serve-text or serve-binary
+        #[arg(value_parser = lesson_name)]
+        lesson: String,
+        /// Where your server listens: HOST:PORT
+        #[arg(long, value_name = "HOST:PORT")]
+        against: String,
+        /// The file your serve-binary server sends
+        #[arg(long, default_value = "assets/ice-caps.jpg")]
+        file: PathBuf,
+        /// How long to wait for the reply to end
+        #[arg(long, value_name = "SECS", default_value = "3", value_parser = parse_timeout)]
+        timeout: Duration,
+    },
+}
+
+/// A lesson's name, checked against the list.
+fn lesson_name(text: &str) -> Result<String, String> {
+    match crate::lessons::find(text) {
+        Some(lesson) => Ok(lesson.name.to_string()),
+        None => {
+            let names: Vec<_> = LESSONS.iter().map(|l| l.name).collect();
+            Err(format!("no lesson {text:?}; the lessons are {}", names.join(", ")))
+        }
+    }
 }
 
 /// The lessons. Their summaries and examples come from [`LESSONS`], added by [`command`].
@@ -61,6 +99,28 @@ pub enum LessonCommand {
         #[command(flatten)]
         server: ServerOptions,
     },
+    Fetch {
+        /// The page to fetch: http://HOST[:PORT][/PATH]
+        #[arg(default_value = "http://127.0.0.1:8338/", value_parser = Url::parse)]
+        url: Url,
+        /// What to send: a request for URL, the snapshots' canonical request, or nothing (connect and wait)
+        #[arg(long, value_enum, default_value_t = RequestKind::Url)]
+        request: RequestKind,
+        #[command(flatten)]
+        common: CommonOptions,
+    },
+}
+
+/// `fetch --request`: what the client sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RequestKind {
+    /// `GET PATH HTTP/1.1` with the URL's `Host`
+    #[default]
+    Url,
+    /// The request the snapshots were made with (Host: localhost, one write)
+    Canonical,
+    /// Nothing: connect, then wait for the server to close
+    None,
 }
 
 impl LessonCommand {
@@ -72,19 +132,33 @@ impl LessonCommand {
             LessonCommand::EchoRequest(_) => "echo-request",
             LessonCommand::ServeText { .. } => "serve-text",
             LessonCommand::ServeBinary { .. } => "serve-binary",
+            LessonCommand::Fetch { .. } => "fetch",
         }
     }
 
-    /// The options every server lesson has.
-    pub fn server(&self) -> &ServerOptions {
+    /// Where a server lesson listens; `None` for the client's lesson.
+    pub fn server(&self) -> Option<&ServerOptions> {
         match self {
-            LessonCommand::Bind(server) | LessonCommand::Accept(server) | LessonCommand::EchoRequest(server) => server,
-            LessonCommand::ServeText { server, .. } | LessonCommand::ServeBinary { server, .. } => server,
+            LessonCommand::Bind(server) | LessonCommand::Accept(server) | LessonCommand::EchoRequest(server) => {
+                Some(server)
+            }
+            LessonCommand::ServeText { server, .. } | LessonCommand::ServeBinary { server, .. } => Some(server),
+            LessonCommand::Fetch { .. } => None,
+        }
+    }
+
+    /// The options every lesson has.
+    pub fn common(&self) -> &CommonOptions {
+        match self {
+            LessonCommand::Fetch { common, .. } => common,
+            _ => self.server().map_or(&DEFAULT_COMMON, |server| &server.common),
         }
     }
 }
 
-/// Where a server lesson listens, and how much of each payload it dumps.
+static DEFAULT_COMMON: CommonOptions = CommonOptions { full_dump: false, timeout: None, step: false };
+
+/// Where a server lesson listens, and whether to start the built-in client.
 #[derive(Debug, Args)]
 pub struct ServerOptions {
     /// The address to listen on (127.0.0.1: only this machine can connect)
@@ -95,6 +169,17 @@ pub struct ServerOptions {
     #[arg(long, default_value_t = DEFAULT_PORT)]
     pub port: u16,
 
+    /// Also start the built-in client (a separate process) with the snapshots' request: no browser needed
+    #[arg(long)]
+    pub client: bool,
+
+    #[command(flatten)]
+    pub common: CommonOptions,
+}
+
+/// Options every lesson has, server or client.
+#[derive(Debug, Args, Default)]
+pub struct CommonOptions {
     /// Dump every byte of long payloads, and print every sendto of a long sendall
     #[arg(long)]
     pub full_dump: bool,
@@ -102,6 +187,10 @@ pub struct ServerOptions {
     /// Give up on a client that sends nothing for SECS seconds (sets SO_RCVTIMEO on each connection)
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+
+    /// Before each call, say what it will do and wait for Enter (q and Enter stops)
+    #[arg(long)]
+    pub step: bool,
 }
 
 /// `--timeout`: a number of seconds, fractions allowed, from one microsecond (`SO_RCVTIMEO`'s unit) to a day.
@@ -161,8 +250,9 @@ mod tests {
         let cli = Cli::from_arg_matches(&command().get_matches_from(["hhttpp", "lesson", "serve-binary"])).unwrap();
         let Command::Lesson(lesson) = cli.command else { panic!("not a lesson") };
         assert_eq!(lesson.name(), "serve-binary");
-        assert_eq!(lesson.server().port, 8338);
-        assert_eq!(lesson.server().host.to_string(), "127.0.0.1");
+        let server = lesson.server().expect("a server lesson");
+        assert_eq!(server.port, 8338);
+        assert_eq!(server.host.to_string(), "127.0.0.1");
         let LessonCommand::ServeBinary { file, .. } = lesson else { panic!("not serve-binary") };
         assert_eq!(file, PathBuf::from("assets/ice-caps.jpg"));
     }

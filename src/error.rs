@@ -37,6 +37,14 @@ pub enum Error {
     NotUtf8 { path: PathBuf, offset: usize, byte: u8 },
     /// Ctrl-C was pressed; the sockets were closed on the way out.
     Interrupted,
+    /// `hhttpp check` found problems; it has printed them.
+    CheckFailed,
+    /// The command line asked for something that cannot be done (clap checks the rest).
+    Usage(String),
+    /// `getaddrinfo` found no address for the host.
+    Resolve { host: String, message: String },
+    /// The learner answered `q` at a `--step` prompt; the sockets were closed on the way out.
+    Quit,
 }
 
 impl Error {
@@ -59,6 +67,11 @@ impl Error {
         matches!(self.errno(), Some(libc::EPIPE | libc::ECONNRESET | libc::ENOTCONN))
     }
 
+    /// True when the learner asked to stop (`q` at a `--step` prompt): not a failure.
+    pub fn is_quit(&self) -> bool {
+        matches!(self, Error::Quit)
+    }
+
     /// True when the transcript's reader went away (`hhttpp … | head`): we then stop quietly, with status 0.
     pub fn is_broken_stdout(&self) -> bool {
         matches!(self, Error::Output(err) if err.kind() == io::ErrorKind::BrokenPipe)
@@ -67,9 +80,12 @@ impl Error {
     /// The process's exit status for this error; see the `EXIT_*` constants.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Call { .. } | Error::Output(_) => EXIT_SOCKET,
+            Error::Call { .. } | Error::Output(_) | Error::Resolve { .. } => EXIT_SOCKET,
             Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } => EXIT_INPUT,
             Error::Interrupted => EXIT_INTERRUPTED,
+            Error::Usage(_) => EXIT_USAGE,
+            Error::CheckFailed => EXIT_SOCKET,
+            Error::Quit => 0,
         }
     }
 
@@ -83,7 +99,10 @@ impl Error {
             ("bind", libc::EACCES) => "ports below 1024 need root; try a port above 1023, or --port 0",
             ("bind", libc::EADDRNOTAVAIL) => "no interface of this machine has that address; try --host 127.0.0.1",
             ("sendto", libc::EPIPE | libc::ECONNRESET) => "the client hung up before the reply was complete",
-            ("recvfrom", libc::ECONNRESET) => "the client hung up without closing cleanly",
+            ("recvfrom", libc::ECONNRESET) => "the other side hung up without closing cleanly",
+            ("connect", libc::ECONNREFUSED) => {
+                "nothing listens there; start a server first, e.g. hhttpp lesson serve-text"
+            }
             _ => return None,
         })
     }
@@ -117,6 +136,12 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Interrupted => write!(f, "interrupted by Ctrl-C (the transcript shows the sockets closed)"),
+            Error::Usage(message) => write!(f, "{message}"),
+            Error::CheckFailed => write!(f, "the reply differs from the lesson's (see the problems above)"),
+            Error::Resolve { host, message } => {
+                write!(f, "cannot find the address of {host:?}: {message} (check the name, or use an IP address)")
+            }
+            Error::Quit => write!(f, "stopped at your request (the transcript shows the sockets closed)"),
         }
     }
 }
@@ -125,7 +150,13 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Call { source, .. } | Error::Output(source) | Error::File { source, .. } => Some(source),
-            Error::Directory { .. } | Error::NotUtf8 { .. } | Error::Interrupted => None,
+            Error::Directory { .. }
+            | Error::NotUtf8 { .. }
+            | Error::Interrupted
+            | Error::Quit
+            | Error::Usage(_)
+            | Error::CheckFailed
+            | Error::Resolve { .. } => None,
         }
     }
 }

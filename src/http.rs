@@ -213,6 +213,78 @@ pub fn error_response(bad: &BadRequest) -> Vec<u8> {
     [response_head(bad.status, "text/plain; charset=utf-8", body.len() as u64), body.into_bytes()].concat()
 }
 
+/// An `http://` URL, split the way a client needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    /// The host as written, without brackets: `127.0.0.1`, `localhost`, `::1`.
+    pub host: String,
+    pub port: u16,
+    /// The path and query, from the first `/`: `/`, `/index.html?x=1`.
+    pub path: String,
+}
+
+impl Url {
+    /// Parses `http://HOST[:PORT][/PATH]`; the port defaults to 80. IPv6 hosts go in brackets: `http://[::1]:8338/`.
+    pub fn parse(text: &str) -> Result<Url, String> {
+        let rest = text.strip_prefix("http://").ok_or_else(|| format!("{text:?} does not start with http://"))?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(at) if rest[at..].starts_with('/') => (&rest[..at], rest[at..].to_string()),
+            Some(at) => (&rest[..at], format!("/{}", &rest[at..])),
+            None => (rest, "/".to_string()),
+        };
+        let (host, port) = if let Some(inside) = authority.strip_prefix('[') {
+            let (host, after) = inside.split_once(']').ok_or_else(|| format!("{text:?} has a [ without its ]"))?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() || host.contains(['@', ' ']) {
+            return Err(format!("{text:?} has no host name we can use"));
+        }
+        let port = match port {
+            None => 80,
+            Some(port) => port.parse().map_err(|_| format!("{port:?} in {text:?} is not a port (0 to 65535)"))?,
+        };
+        Ok(Url { host: host.to_string(), port, path })
+    }
+
+    /// The `Host` header's value: the host, and the port unless it is HTTP's 80.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
+    }
+}
+
+/// One line for the transcript: what a response is.
+pub fn describe_response(bytes: &[u8]) -> String {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(bytes) {
+        Ok(httparse::Status::Complete(head_len)) => {
+            let length = response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .map(|h| String::from_utf8_lossy(h.value).into_owned());
+            format!(
+                "the response: HTTP/1.{} {} {}, {} headers, Content-Length {}, and {} bytes of body after the head",
+                response.version.unwrap_or_default(),
+                response.code.unwrap_or_default(),
+                response.reason.unwrap_or_default(),
+                response.headers.len(),
+                length.as_deref().unwrap_or("missing"),
+                bytes.len() - head_len
+            )
+        }
+        Ok(httparse::Status::Partial) if bytes.is_empty() => "no response: the server closed without a byte".into(),
+        Ok(httparse::Status::Partial) => "the response's head never ended: no blank line before the close".into(),
+        Err(err) => format!("the response is not HTTP/1.x ({})", parse_error(err)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +350,31 @@ mod tests {
         let cut_short = parse_request(&read(&[b"GET / HTTP/1.1\r\n"])).unwrap_err();
         assert_eq!(cut_short.status, 400);
         assert!(cut_short.reason.contains("closed before the blank line"));
+    }
+
+    #[test]
+    fn urls_split_into_host_port_and_path() {
+        let url = |t: &str| Url::parse(t).map(|u| (u.host, u.port, u.path));
+        assert_eq!(url("http://127.0.0.1:8338/"), Ok(("127.0.0.1".into(), 8338, "/".into())));
+        assert_eq!(url("http://localhost"), Ok(("localhost".into(), 80, "/".into())));
+        assert_eq!(url("http://[::1]:8338/a?b"), Ok(("::1".into(), 8338, "/a?b".into())));
+        assert_eq!(url("http://example.com?q"), Ok(("example.com".into(), 80, "/?q".into())));
+        assert!(url("https://example.com/").is_err());
+        assert!(url("http://:80/").is_err());
+        assert!(url("http://host:99999/").is_err());
+        assert_eq!(Url::parse("http://[::1]:8338/").unwrap().host_header(), "[::1]:8338");
+        assert_eq!(Url::parse("http://localhost/").unwrap().host_header(), "localhost");
+    }
+
+    #[test]
+    fn responses_are_described() {
+        let ok = describe_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        assert_eq!(
+            ok,
+            "the response: HTTP/1.1 200 OK, 1 headers, Content-Length 2, and 2 bytes of body after the head"
+        );
+        assert!(describe_response(b"").starts_with("no response"));
+        assert!(describe_response(b"HTTP/1.1 200 OK\r\n").contains("never ended"));
     }
 
     #[test]

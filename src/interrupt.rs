@@ -4,6 +4,10 @@
 //! the transcript shows it, like any other answer from the kernel. The lesson then returns an error, its sockets
 //! are dropped on the way out (each `close` printed), and the process exits with 130, the shell's code for a
 //! process ended by SIGINT.
+//!
+//! One race remains, as in any program that checks a flag before a blocking call: a Ctrl-C that lands after the
+//! check but before the call enters the kernel sets the flag without interrupting anything. The next Ctrl-C then
+//! interrupts the call. Closing that window needs `ppoll`-style calls that the blog's program does not make.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

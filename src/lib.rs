@@ -9,7 +9,9 @@
 //! - [`cli`]: the command line (clap); `main.rs` only parses it, calls [`run`] and turns errors into exit statuses.
 //! - [`lessons`]: one file per lesson, in the blog's order, and the one list ([`lessons::LESSONS`]) that names them.
 //! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
-//! - [`http`]: the little HTTP the lessons need: describe a request, build a response head.
+//! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head.
+//! - [`check`]: `hhttpp check`, the judge of a server the learner wrote.
+//! - [`client`]: `--client`, the built-in client started next to a server lesson.
 //! - [`color`]: the one place that decides whether to colour.
 //! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
 //! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
@@ -17,7 +19,9 @@
 //! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
 //! them in `tests/`.
 
+pub mod check;
 pub mod cli;
+pub mod client;
 pub mod color;
 pub mod error;
 pub mod http;
@@ -28,9 +32,10 @@ pub mod trace;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+use cli::RequestKind;
 use cli::{Cli, Command, LessonCommand};
 pub use error::Error;
-use lessons::{LESSONS, Options, accept, bind, echo_request, serve_binary, serve_text};
+use lessons::{LESSONS, Options, accept, bind, echo_request, fetch, serve_binary, serve_text};
 use trace::{Tracer, Transcript};
 
 /// Runs the command `cli` describes, printing to stdout.
@@ -39,6 +44,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let color = color::decide(cli.color);
     match cli.command {
         Command::Lessons => list_lessons(&mut io::stdout().lock()),
+        Command::Explain { lesson } => explain(&lesson, &mut io::stdout().lock(), color),
+        Command::Check { lesson, against, file, timeout } => {
+            if check::run(&lesson, &against, &file, timeout, color)? {
+                Ok(())
+            } else {
+                Err(Error::CheckFailed)
+            }
+        }
         Command::Lesson(lesson) => run_lesson(&lesson, Box::new(io::stdout()), color),
     }
 }
@@ -54,12 +67,55 @@ pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
+/// `hhttpp explain NAME`: the lesson's text, with headings in bold on a terminal.
+pub fn explain(name: &str, out: &mut dyn Write, color: bool) -> Result<(), Error> {
+    let lesson = lessons::find(name).ok_or_else(|| Error::Usage(format!("no lesson {name:?}")))?;
+    let style = trace::style::Style::new(color);
+    let mut in_code = false;
+    for line in lesson.text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        }
+        let role = if line.starts_with('#') {
+            trace::style::Role::Heading
+        } else if in_code || line.starts_with("```") {
+            trace::style::Role::Python
+        } else {
+            writeln!(out, "{line}")?;
+            continue;
+        };
+        writeln!(out, "{}", style.paint(role, line))?;
+    }
+    Ok(())
+}
+
 /// Runs one lesson, writing its transcript to `out`, then the summary and what comes next.
 pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
-    let server = command.server();
-    let options = Options { addr: SocketAddr::new(server.host, server.port), timeout: server.timeout };
+    let common = command.common();
+    let options = match command.server() {
+        Some(server) => Options {
+            addr: SocketAddr::new(server.host, server.port),
+            timeout: common.timeout,
+            // The accept lesson's client only connects: closing a connection with unread bytes would reset it.
+            client: server.client.then_some(match command {
+                LessonCommand::Accept(_) => RequestKind::None,
+                _ => RequestKind::Canonical,
+            }),
+        },
+        None => {
+            Options { addr: SocketAddr::from(([127, 0, 0, 1], lessons::DEFAULT_PORT)), timeout: None, client: None }
+        }
+    };
+    if options.client.is_some() && matches!(command, LessonCommand::Bind(_)) {
+        let _ =
+            writeln!(io::stderr(), "     (--client: the bind lesson accepts no connection, so it starts no client)");
+    }
+    let options = Options { client: options.client.filter(|_| !matches!(command, LessonCommand::Bind(_))), ..options };
     interrupt::install();
-    let tracer = Tracer::new(Transcript::new(out, color, server.full_dump));
+    let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump));
+    if common.step {
+        tracer = tracer.with_steps(Box::new(io::stdin().lock()), Box::new(io::stderr()));
+    }
     // The CLI and LESSONS name the same lessons; a unit test in `cli` keeps them in step.
     let lesson = lessons::find(command.name()).unwrap_or(&LESSONS[0]);
     tracer.heading(&format!(
@@ -77,9 +133,12 @@ pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> 
         LessonCommand::EchoRequest(_) => echo_request::run(&tracer, &options)?,
         LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, &options, file.as_deref())?,
         LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, &options, file)?,
+        LessonCommand::Fetch { url, request, common } => fetch::run(&tracer, url, *request, common.timeout)?,
     };
+    client::wait();
 
     tracer.with(|t| {
+        t.diagram()?;
         t.summary(&extra)?;
         t.line(&format!("read about it: {}", lesson.text_path()))?;
         match lesson.next() {

@@ -9,6 +9,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // `hhttpp lesson … | head`: the reader has all it wanted.
         Err(err) if err.is_broken_stdout() => ExitCode::SUCCESS,
+        // `q` at a `--step` prompt: say so, and end as a success.
+        Err(err) if err.is_quit() => {
+            let _ = writeln!(std::io::stderr(), "hhttpp: {err}");
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "hhttpp: {err}");
             ExitCode::from(err.exit_code())

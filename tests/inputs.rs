@@ -143,7 +143,11 @@ fn run_unprivileged(args: &[&str]) -> (Option<i32>, String, String) {
         hhttpp(args)
     };
     let out = cmd.stdin(Stdio::null()).output().expect("run hhttpp unprivileged");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

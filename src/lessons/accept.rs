@@ -16,7 +16,7 @@ use crate::trace::Tracer;
 
 /// Runs the lesson: accept one connection on `options.addr`, show it, close it unread.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-    let (s, bound) = bind::listen(tracer, options.addr, |url| format!("(waiting for one client: curl -v {url})"))?;
+    let (s, bound) = bind::listen(tracer, options, |url| format!("(waiting for one client: curl -v {url})"))?;
 
     let (client_connection, client_address) = s.accept()?;
     tracer.note(&format!(

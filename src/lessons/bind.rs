@@ -21,8 +21,7 @@ use crate::trace::{TracedSocket, Tracer};
 
 /// Runs the lesson: listen on `options.addr`, show that a second bind fails, close both sockets.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-    let (s, bound) =
-        listen(tracer, options.addr, |_| "(this lesson accepts no one: it ends after the next bind)".into())?;
+    let (s, bound) = listen(tracer, options, |_| "(this lesson accepts no one: it ends after the next bind)".into())?;
 
     tracer.note("Is the port really ours now? A second socket, s2, tries to bind the very same address:")?;
     let mut s2 = TracedSocket::new(tracer, "s2", &bound)?;
@@ -44,20 +43,23 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
 /// The blog's set-up steps, which every server lesson begins with: socket, setsockopt(SO_REUSEADDR), bind, listen.
 ///
 /// Then `getsockname` asks the kernel for the address it really bound (the port it chose when we asked for 0), and
-/// the `listening on http://…/` line is printed and flushed, followed by `hint(url)`. Returns the listening socket
-/// and that address.
+/// the `listening on http://…/` line is printed and flushed, followed by `hint(url)`, and with `--client` the
+/// built-in client is started. Returns the listening socket and that address.
 pub fn listen(
     tracer: &Tracer,
-    addr: SocketAddr,
+    options: &Options,
     hint: impl FnOnce(&str) -> String,
 ) -> Result<(TracedSocket, SocketAddr), Error> {
-    let mut s = TracedSocket::new(tracer, "s", &addr)?;
+    let mut s = TracedSocket::new(tracer, "s", &options.addr)?;
     s.set_reuse_address()?;
-    s.bind(&addr)?;
+    s.bind(&options.addr)?;
     s.listen(BACKLOG)?;
     let bound = s.local_addr()?;
     let url = url(&bound);
     tracer.listening(&url, &hint(&url))?;
+    if let Some(request) = options.client {
+        crate::client::start(bound, request);
+    }
     if bound.ip().is_unspecified() {
         let local = if bound.is_ipv4() { "127.0.0.1".to_string() } else { "[::1]".to_string() };
         tracer.note(&format!(

@@ -28,9 +28,8 @@ use crate::trace::{TracedSocket, Tracer};
 
 /// Runs the lesson: accept a connection, read its request, send the request back.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-    let (s, _) = bind::listen(tracer, options.addr, |url| {
-        format!("(open it in a browser to see its request, or: curl -v {url})")
-    })?;
+    let (s, _) =
+        bind::listen(tracer, options, |url| format!("(open it in a browser to see its request, or: curl -v {url})"))?;
     let Received { client_connection, raw_data, request } = accept_request(tracer, &s, options)?;
 
     let response = match &request {

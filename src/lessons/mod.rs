@@ -10,11 +10,14 @@
 pub mod accept;
 pub mod bind;
 pub mod echo_request;
+pub mod fetch;
 pub mod serve_binary;
 pub mod serve_text;
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use crate::cli::RequestKind;
 
 /// The blog's port.
 pub const DEFAULT_PORT: u16 = 8338;
@@ -23,6 +26,11 @@ pub const BACKLOG: i32 = 1;
 /// The blog's receive buffer: `recv(4096)`.
 pub const RECV_BUFFER: usize = 4096;
 
+/// The request the snapshots were made with, sent in one write: the built-in client's (`--client`), `hhttpp
+/// check`'s, and the tests'. Its `Host` has no port, so that its bytes are the same whatever port the OS chose;
+/// `curl -H 'Host: localhost' -A hhttpp URL` sends exactly these bytes.
+pub const CANONICAL_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: hhttpp\r\nAccept: */*\r\n\r\n";
+
 /// Where a server lesson listens, and how long it waits for a quiet client.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -30,6 +38,8 @@ pub struct Options {
     pub addr: SocketAddr,
     /// With `--timeout`: how long a `recvfrom` may wait before it fails with `EAGAIN` (set with `SO_RCVTIMEO`).
     pub timeout: Option<Duration>,
+    /// With `--client`: start the built-in client, sending this, once the socket listens.
+    pub client: Option<RequestKind>,
 }
 
 /// One lesson: its name on the command line and everything that goes with it.
@@ -72,7 +82,7 @@ impl Lesson {
 
 /// Every lesson, in order. The CLI, `hhttpp lessons`, the texts and the snapshot tests all follow this list, and
 /// a test fails if a lesson lacks its text, its code or its snapshot.
-pub static LESSONS: [Lesson; 5] = [
+pub static LESSONS: [Lesson; 6] = [
     Lesson {
         name: "bind",
         summary: "create a socket, set SO_REUSEADDR, bind an address, listen; then watch a second bind fail",
@@ -108,6 +118,13 @@ pub static LESSONS: [Lesson; 5] = [
         example: "hhttpp lesson serve-binary assets/ice-caps.jpg\n  then open http://127.0.0.1:8338/ in a browser",
         text: include_str!("../../lessons/05-serve-binary.md"),
     },
+    Lesson {
+        name: "fetch",
+        summary: "the client's side: resolve the name, connect, send a request, read the reply until the close",
+        blog_step: "the client: resolve, connect, send, wait for the reply",
+        example: "hhttpp lesson fetch http://127.0.0.1:8338/\n  (with a server lesson running in another terminal)",
+        text: include_str!("../../lessons/06-fetch.md"),
+    },
 ];
 
 /// The lesson called `name`.
@@ -134,7 +151,7 @@ mod tests {
             assert_eq!(lesson.number(), i + 1);
         }
         assert_eq!(find("serve-binary").map(|l| l.text_path()), Some("lessons/05-serve-binary.md".into()));
-        assert!(find("serve-binary").unwrap().next().is_none());
+        assert!(find("fetch").unwrap().next().is_none());
     }
 
     #[test]

@@ -46,8 +46,7 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String
         plural(size, "byte", "bytes"),
     ))?;
 
-    let (s, _) =
-        bind::listen(tracer, options.addr, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
+    let (s, _) = bind::listen(tracer, options, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
 
     let sent = match &request {

@@ -33,7 +33,7 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
         None => (BLOG_BODY.to_string(), "text/html; charset=utf-8".to_string()),
     };
 
-    let (s, _) = bind::listen(tracer, options.addr, |url| format!("(open it in a browser, or: curl -v {url})"))?;
+    let (s, _) = bind::listen(tracer, options, |url| format!("(open it in a browser, or: curl -v {url})"))?;
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
 
     let response = match &request {

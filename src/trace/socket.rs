@@ -8,6 +8,7 @@
 //! We never use std's `TcpListener`: its `bind` makes four calls at once (socket, setsockopt, bind, and
 //! `listen(128)`), and a lesson cannot show what it cannot see.
 
+use std::ffi::CString;
 use std::io::{self, IsTerminal, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
@@ -17,6 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::Tracer;
+use super::diagram::{Event, Side};
 use super::format::{self, plural};
 use super::transcript::Direction;
 use crate::error::Error;
@@ -52,6 +54,7 @@ impl TracedSocket {
         };
         check_interrupt()?;
         tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
+        tracer.step("socket")?;
         let result = Socket::new(domain, Type::STREAM, None);
         let args = format!("{}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP", format::family(addr));
         match result {
@@ -75,7 +78,8 @@ impl TracedSocket {
     /// `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)`: let a restarted server bind its port again at once, even while
     /// the old connections on it wait out TIME_WAIT.
     pub fn set_reuse_address(&self) -> Result<(), Error> {
-        let socket = self.begin(&format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)", self.name))?;
+        let socket =
+            self.begin("setsockopt", &format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)", self.name))?;
         let result = socket.set_reuse_address(true);
         let args = format!("{}, SOL_SOCKET, SO_REUSEADDR, [1], 4", self.fd);
         self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_REUSEADDR".into())
@@ -89,7 +93,7 @@ impl TracedSocket {
             "{}.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack(\"ll\", {sec}, {usec}))",
             self.name
         );
-        let socket = self.begin(&python)?;
+        let socket = self.begin("setsockopt SO_RCVTIMEO", &python)?;
         let result = socket.set_read_timeout(Some(timeout));
         let size = std::mem::size_of::<libc::timeval>();
         let args = format!("{}, SOL_SOCKET, SO_RCVTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
@@ -98,7 +102,7 @@ impl TracedSocket {
 
     /// `bind(2)`: reserve `addr` (an address and a port) for this socket.
     pub fn bind(&mut self, addr: &SocketAddr) -> Result<(), Error> {
-        let socket = self.begin(&format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
+        let socket = self.begin("bind", &format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
         let result = socket.bind(&SockAddr::from(*addr));
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
@@ -106,9 +110,20 @@ impl TracedSocket {
         Ok(())
     }
 
+    /// `connect(2)`: open a connection to `addr`; the kernel makes the TCP handshake and returns when it is done.
+    pub fn connect(&mut self, addr: &SocketAddr) -> Result<(), Error> {
+        let socket = self.begin("connect", &format!("{}.connect((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
+        let result = socket.connect(&SockAddr::from(*addr));
+        let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
+        self.finish("connect", args, result, |_| "0".into(), || format!("connect to {}", format::host_port(addr)))?;
+        self.addr = Some(*addr);
+        self.tracer.event(Event::Opened { fd: self.fd, peer: *addr, we_are: Side::Client });
+        Ok(())
+    }
+
     /// `listen(2)`: start queueing connection requests, at most `backlog` of them waiting to be accepted.
     pub fn listen(&self, backlog: i32) -> Result<(), Error> {
-        let socket = self.begin(&format!("{}.listen({backlog})", self.name))?;
+        let socket = self.begin("listen", &format!("{}.listen({backlog})", self.name))?;
         let result = socket.listen(backlog);
         let args = format!("{}, {backlog}", self.fd);
         self.finish("listen", args, result, |_| "0".into(), || format!("listen on {}", self.describe()))
@@ -116,7 +131,7 @@ impl TracedSocket {
 
     /// `getsockname(2)`: the address the socket is bound to, with the real port when we asked for port 0.
     pub fn local_addr(&mut self) -> Result<SocketAddr, Error> {
-        let socket = self.begin(&format!("{}.getsockname()", self.name))?;
+        let socket = self.begin("getsockname", &format!("{}.getsockname()", self.name))?;
         let result = socket.local_addr().and_then(inet_addr);
         let args = match &result {
             Ok(addr) => format!(
@@ -136,7 +151,7 @@ impl TracedSocket {
     ///
     /// The new socket is named `client_connection`, as in the blog.
     pub fn accept(&self) -> Result<(TracedSocket, SocketAddr), Error> {
-        let socket = self.begin(&format!("client_connection, client_address = {}.accept()", self.name))?;
+        let socket = self.begin("accept4", &format!("client_connection, client_address = {}.accept()", self.name))?;
         let result = socket.accept().and_then(|(socket, peer)| Ok((socket, inet_addr(peer)?)));
         let args = match &result {
             Ok((_, peer)) => format!(
@@ -156,6 +171,7 @@ impl TracedSocket {
         )?;
         self.tracer.count_connection();
         let fd = socket.as_raw_fd();
+        self.tracer.event(Event::Opened { fd, peer, we_are: Side::Server });
         let conn = TracedSocket {
             socket: Some(socket),
             fd,
@@ -170,7 +186,8 @@ impl TracedSocket {
     ///
     /// One call, so it returns whatever has arrived: maybe less than the peer sent (see the lesson texts).
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let mut socket = self.begin(&format!("raw_data = {}.recv({})", self.name, buf.len()))?;
+        let python = format!("{} = {}.recv({})", self.received_name(), self.name, buf.len());
+        let mut socket = self.begin("recvfrom", &python)?;
         // socket2's `Read` for `&Socket` is exactly one recv(2), which glibc makes as recvfrom(fd, buf, len, 0,
         // NULL, NULL).
         let result = socket.read(buf);
@@ -178,6 +195,10 @@ impl TracedSocket {
         let n =
             self.finish("recvfrom", args, result, |n| n.to_string(), || format!("receive from {}", self.describe()))?;
         self.tracer.data(Direction::Received, &buf[..n])?;
+        self.tracer.event(match n {
+            0 => Event::PeerClosed { fd: self.fd },
+            n => Event::Received { fd: self.fd, bytes: n as u64, first_line: first_line(&buf[..n]) },
+        });
         Ok(n)
     }
 
@@ -193,17 +214,20 @@ impl TracedSocket {
     /// Starts one `sendall` of `total` bytes that come in pieces (a file read chunk by chunk): prints its Python
     /// line once. Each piece is then given to [`Sendall::send`].
     pub fn begin_sendall(&self, what: &str, total: u64) -> Result<Sendall<'_>, Error> {
-        self.begin(&format!("{}.sendall({what})", self.name))?;
+        check_interrupt()?;
+        self.tracer.python(&format!("{}.sendall({what})", self.name))?;
         Ok(Sendall { socket: self, total, bytes: 0, calls: 0, progress: None })
     }
 
     /// One `sendto(2)`: the kernel takes some of `bytes` (all of them, for a blocking socket, unless interrupted).
     fn send_once(&self, bytes: &[u8]) -> Result<usize, Error> {
         check_interrupt()?;
+        self.tracer.step("sendto")?;
         let result = self.socket()?.send(bytes);
         let args = format!("{}, buf, {}, 0, NULL, 0", self.fd, bytes.len());
         let n = self.finish("sendto", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
         self.tracer.data(Direction::Sent, &bytes[..n])?;
+        self.tracer.event(Event::Sent { fd: self.fd, bytes: n as u64, first_line: first_line(&bytes[..n]) });
         Ok(n)
     }
 
@@ -214,7 +238,7 @@ impl TracedSocket {
             Shutdown::Write => ("SHUT_WR", "socket.SHUT_WR"),
             Shutdown::Both => ("SHUT_RDWR", "socket.SHUT_RDWR"),
         };
-        let socket = self.begin(&format!("{}.shutdown({py_how})", self.name))?;
+        let socket = self.begin("shutdown", &format!("{}.shutdown({py_how})", self.name))?;
         let result = socket.shutdown(how);
         let args = format!("{}, {c_how}", self.fd);
         self.finish(
@@ -223,13 +247,16 @@ impl TracedSocket {
             result,
             |_| "0".into(),
             || format!("shut down the connection to {}", self.describe()),
-        )
+        )?;
+        self.tracer.event(Event::Shutdown { fd: self.fd, how: c_how });
+        Ok(())
     }
 
     /// `close(2)`: give the descriptor back to the kernel. Printed with the kernel's real answer.
     pub fn close(mut self) -> Result<(), Error> {
         // No interrupt check: after Ctrl-C we still want every socket closed, and printed.
         self.tracer.python(&format!("{}.close()", self.name))?;
+        self.tracer.step("close")?;
         self.close_now()?.map_err(|err| call_error("close", format!("close the socket to {}", self.describe()), err))
     }
 
@@ -250,14 +277,22 @@ impl TracedSocket {
             Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()))?,
             Err(err) => self.tracer.call("close", &fd.to_string(), Err(err))?,
         }
+        self.tracer.event(Event::Closed { fd });
         Ok(result)
     }
 
-    /// Before a call: stop if Ctrl-C was pressed, print the blog's Python line, and hand out the socket.
-    fn begin(&self, python: &str) -> Result<&Socket, Error> {
+    /// Before a call: stop if Ctrl-C was pressed, print the blog's Python line, wait for the learner with
+    /// `--step`, and hand out the socket.
+    fn begin(&self, name: &str, python: &str) -> Result<&Socket, Error> {
         check_interrupt()?;
         self.tracer.python(python)?;
+        self.tracer.step(name)?;
         self.socket()
+    }
+
+    /// The blog's variable for received bytes: the server's `raw_data`, the client's `response`.
+    fn received_name(&self) -> &'static str {
+        if self.name == "client_connection" { "raw_data" } else { "response" }
     }
 
     fn socket(&self) -> Result<&Socket, Error> {
@@ -284,6 +319,8 @@ impl TracedSocket {
             }
             Err(err) => {
                 self.tracer.call(name, &args, Err(&err))?;
+                let errno = err.raw_os_error().map_or_else(|| "?".to_string(), format::errno_name);
+                self.tracer.event(Event::Failed { fd: self.fd, call: name, errno });
                 Err(call_error(name, what(), err))
             }
         }
@@ -402,4 +439,121 @@ fn inet_addr(addr: SockAddr) -> io::Result<SocketAddr> {
     addr.as_socket().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidData, "the kernel returned an address that is not IPv4 or IPv6")
     })
+}
+
+/// `getaddrinfo(3)`: the addresses of `host`, for a TCP connection to `port`, in the order to try them.
+///
+/// This is a C library function, not a system call: to answer, it may read `/etc/hosts` and ask a DNS server,
+/// with system calls of its own that the transcript does not show (strace does). So it is printed with `lib`
+/// where a call's number would be, and not counted as a socket call.
+pub fn getaddrinfo(tracer: &Tracer, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
+    check_interrupt()?;
+    tracer.python(&format!("addresses = socket.getaddrinfo({host:?}, {port}, type=socket.SOCK_STREAM)"))?;
+    tracer.step("getaddrinfo")?;
+    let args = format!("{host:?}, \"{port}\", {{ai_family=AF_UNSPEC, ai_socktype=SOCK_STREAM}}, &res");
+    let resolve_error = |message: String| Error::Resolve { host: host.to_string(), message };
+    let (Ok(c_host), Ok(c_port)) = (CString::new(host), CString::new(port.to_string())) else {
+        return Err(resolve_error("the name has a NUL byte".into()));
+    };
+    // SAFETY: a zeroed addrinfo is valid hints (all fields 0 or null); we set the two we need.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = libc::AF_UNSPEC;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated and live across the call; `list` receives a list we free below.
+    let rc = unsafe { libc::getaddrinfo(c_host.as_ptr(), c_port.as_ptr(), &hints, &mut list) };
+    if rc != 0 {
+        // SAFETY: gai_strerror returns a static, NUL-terminated string for any code.
+        let message = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) }.to_string_lossy().into_owned();
+        tracer.with(|t| t.library_call("getaddrinfo", &args, &format!("{} ({message})", gai_name(rc))))?;
+        return Err(resolve_error(message.to_lowercase()));
+    }
+    let mut addresses = Vec::new();
+    let mut next = list;
+    while !next.is_null() {
+        // SAFETY: `next` is a node of the list getaddrinfo returned, not yet freed.
+        let info = unsafe { &*next };
+        // SAFETY: ai_addr points to a sockaddr of ai_family's type, ai_addrlen bytes long.
+        if let Some(addr) = unsafe { sockaddr_to_std(info.ai_family, info.ai_addr) } {
+            addresses.push(addr);
+        }
+        next = info.ai_next;
+    }
+    // SAFETY: `list` came from getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(list) };
+    let shown: Vec<String> = addresses.iter().map(format::host_port).collect();
+    tracer.with(|t| t.library_call("getaddrinfo", &args, &format!("0, res = [{}]", shown.join(", "))))?;
+    Ok(addresses)
+}
+
+/// A `struct sockaddr` from the C library as std's address.
+///
+/// # Safety
+/// `addr` must point to a valid `sockaddr_in` when `family` is `AF_INET`, a `sockaddr_in6` when `AF_INET6`.
+unsafe fn sockaddr_to_std(family: libc::c_int, addr: *const libc::sockaddr) -> Option<SocketAddr> {
+    if addr.is_null() {
+        return None;
+    }
+    match family {
+        libc::AF_INET => {
+            // SAFETY: the caller promises an AF_INET address is a sockaddr_in.
+            let sin = unsafe { &*(addr as *const libc::sockaddr_in) };
+            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            Some(SocketAddr::from((ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the caller promises an AF_INET6 address is a sockaddr_in6.
+            let sin6 = unsafe { &*(addr as *const libc::sockaddr_in6) };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            let v6 =
+                std::net::SocketAddrV6::new(ip, u16::from_be(sin6.sin6_port), sin6.sin6_flowinfo, sin6.sin6_scope_id);
+            Some(SocketAddr::V6(v6))
+        }
+        _ => None,
+    }
+}
+
+/// getaddrinfo's error codes by name.
+fn gai_name(code: libc::c_int) -> String {
+    match code {
+        libc::EAI_NONAME => "EAI_NONAME".into(),
+        libc::EAI_AGAIN => "EAI_AGAIN".into(),
+        libc::EAI_FAIL => "EAI_FAIL".into(),
+        libc::EAI_SERVICE => "EAI_SERVICE".into(),
+        libc::EAI_FAMILY => "EAI_FAMILY".into(),
+        libc::EAI_SYSTEM => "EAI_SYSTEM".into(),
+        other => format!("EAI_{other}"),
+    }
+}
+
+/// The first line of some bytes, escaped, for the diagram: `GET / HTTP/1.1`.
+fn first_line(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len()).min(64);
+    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
+    format::escape(line)
+}
+
+/// What a call does, in a sentence, for `--step`.
+pub fn explain(name: &str) -> &'static str {
+    match name {
+        "socket" => {
+            "ask the kernel for a new TCP socket. It answers with a file descriptor, the small number that names \
+             the socket in every later call"
+        }
+        "setsockopt" => "set SO_REUSEADDR, so that a restarted server can bind this port again at once",
+        "setsockopt SO_RCVTIMEO" => {
+            "set SO_RCVTIMEO, so that a recvfrom that waits longer than --timeout fails with EAGAIN"
+        }
+        "bind" => "reserve the address and port for this socket; EADDRINUSE if a socket already listens there",
+        "listen" => "make it a listening socket: the kernel now answers TCP handshakes and queues the connections",
+        "getsockname" => "ask the kernel which address and port the socket has (with port 0, the OS chose one)",
+        "accept4" => "wait for a client, and take its connection from the queue as a new socket of its own",
+        "getaddrinfo" => "look the host's name up (a C library function, not a system call): its IP addresses",
+        "connect" => "open a connection to the server: the kernel makes the TCP handshake (SYN, SYN-ACK, ACK)",
+        "recvfrom" => "wait for bytes and copy up to the buffer's size of them; 0 means the other side closed",
+        "sendto" => "hand bytes to the kernel to send; it answers how many it took",
+        "shutdown" => "say we will send nothing more: the kernel sends a FIN after the bytes already queued",
+        "close" => "give the descriptor back to the kernel; the socket is gone",
+        _ => "the next call",
+    }
 }

@@ -16,6 +16,7 @@ use std::io::{self, Write};
 
 use pretty_hex::{HexConfig, config_hex};
 
+use super::diagram::{self, Event};
 use super::format::{self, count, plural};
 use super::style::{Role, Style};
 
@@ -66,6 +67,8 @@ pub struct Transcript {
     stats: Stats,
     /// While a long `sendall` is summarised: the calls counted but not printed.
     held: Option<Held>,
+    /// What the calls did to connections, for the diagram.
+    events: Vec<Event>,
 }
 
 /// The calls of a summarised run: how many, how many bytes, and the last one, rendered but not yet printed.
@@ -81,7 +84,7 @@ struct Held {
 impl Transcript {
     /// A transcript written to `out`, in colour when `color` is true, dumping every byte when `full_dump` is true.
     pub fn new(out: Box<dyn Write>, color: bool, full_dump: bool) -> Self {
-        Transcript { out, style: Style::new(color), full_dump, stats: Stats::default(), held: None }
+        Transcript { out, style: Style::new(color), full_dump, stats: Stats::default(), held: None, events: Vec::new() }
     }
 
     /// Where the next line goes: the output, or the held last call while a run is summarised.
@@ -125,6 +128,32 @@ impl Transcript {
         &self.stats
     }
 
+    /// True while a long `sendall` is being summarised (its calls are counted, not printed).
+    pub fn is_holding(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// Records what a call did to a connection, for [`diagram`](Self::diagram).
+    pub fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// The sequence diagram of every connection the lesson made, drawn from the recorded events.
+    pub fn diagram(&mut self) -> io::Result<()> {
+        let lines = diagram::render(&self.events);
+        writeln!(self.out)?;
+        if lines.is_empty() {
+            let title = self.style.paint(Role::Heading, "the exchange:");
+            return writeln!(self.out, "{title} no connection was made");
+        }
+        let title = self.style.paint(Role::Heading, "the exchange, as the calls above made it:");
+        writeln!(self.out, "{title}\n")?;
+        for line in lines {
+            writeln!(self.out, "{INDENT}{line}")?;
+        }
+        Ok(())
+    }
+
     /// The lesson's title line and a blank line after it.
     pub fn heading(&mut self, text: &str) -> io::Result<()> {
         let line = self.style.paint(Role::Heading, text);
@@ -160,6 +189,16 @@ impl Transcript {
         }
         writeln!(self.sink(), "{number}  {name}({args}) {result}")?;
         // A call may block next (accept4, recvfrom): whoever watches should see everything up to here.
+        self.sink().flush()
+    }
+
+    /// A C library function that is not a system call (`getaddrinfo`): shown with `lib` in place of a number, and
+    /// not counted among the socket calls.
+    pub fn library_call(&mut self, name: &str, args: &str, result: &str) -> io::Result<()> {
+        let number = self.style.paint(Role::Number, "lib");
+        let name = self.style.paint(Role::CallName, name);
+        let result = self.style.paint(Role::Success, &format!("= {result}"));
+        writeln!(self.sink(), "{number}  {name}({args}) {result}")?;
         self.sink().flush()
     }
 

@@ -9,8 +9,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The request every snapshot client sends, in one write: the same bytes on every run and every machine.
-pub const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: hhttpp-test\r\nAccept: */*\r\n\r\n";
+/// The request every snapshot client sends, in one write: the same bytes on every run and every machine. It is the
+/// built-in client's (`--client`) and `hhttpp check`'s too.
+pub const REQUEST: &[u8] = hhttpp::lessons::CANONICAL_REQUEST;
 
 /// How long a test waits for the lesson before it gives up (a bound, not a pause: nothing here sleeps).
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -24,7 +25,8 @@ pub fn settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.add_filter(r"htons\([1-9][0-9]*\)", "htons([PORT])");
     settings.add_filter(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):[1-9][0-9]*", "$1:[PORT]");
-    settings.add_filter(r#"(\.bind\(\("[^"]*", )[1-9][0-9]*\)\)"#, "$1[PORT]))");
+    settings.add_filter(r#"(\.(bind|connect)\(\("[^"]*", )[1-9][0-9]*\)\)"#, "$1[PORT]))");
+    settings.add_filter(r#"(getaddrinfo\("[^"]*", "?)[1-9][0-9]*"#, "$1[PORT]");
     settings
 }
 
@@ -94,15 +96,22 @@ impl Running {
 
     /// Waits for a line of the transcript that contains `needle`, and returns it.
     pub fn wait_for(&mut self, needle: &str) -> String {
+        self.wait_for_within(needle, PATIENCE).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            panic!("no line with {needle:?} within {PATIENCE:?}; got:\n{}", self.stdout)
+        })
+    }
+
+    /// Waits at most `patience` for a line that contains `needle`.
+    pub fn wait_for_within(&mut self, needle: &str, patience: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + patience;
         loop {
-            let line = self.lines.recv_timeout(PATIENCE).unwrap_or_else(|_| {
-                let _ = self.child.kill();
-                panic!("no line with {needle:?} within {PATIENCE:?}; got:\n{}", self.stdout)
-            });
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
             self.stdout.push_str(&line);
             self.stdout.push('\n');
             if line.contains(needle) {
-                return line;
+                return Some(line);
             }
         }
     }
