@@ -72,23 +72,47 @@ fn client_flag_gives_the_very_transcript_the_snapshot_pins() {
     }
 }
 
-#[test]
-fn step_waits_for_enter_before_each_call_and_changes_nothing_else() {
-    let mut child = hhttpp(&["lesson", "serve-text", "--port", "0", "--client", "--full-dump", "--step"])
+/// Runs `hhttpp ARGS --step`, pressing Enter `presses` times; returns (transcript, prompts).
+fn stepped(args: &[&str], presses: usize) -> (String, String) {
+    let mut child = hhttpp(args)
+        .arg("--step")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start hhttpp");
-    // One Enter per call: 11 calls in this lesson.
-    child.stdin.take().expect("stdin").write_all(&b"\n".repeat(11)).expect("press Enter");
+    child.stdin.take().expect("stdin").write_all(&b"\n".repeat(presses)).expect("press Enter");
     let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success());
-    let transcript = String::from_utf8(out.stdout).expect("UTF-8");
-    let prompts = String::from_utf8(out.stderr).expect("UTF-8");
-    assert_eq!(prompts.matches("press Enter to make it").count(), 11, "{prompts}");
+    assert!(out.status.success(), "{args:?}");
+    (String::from_utf8(out.stdout).expect("UTF-8"), String::from_utf8(out.stderr).expect("UTF-8"))
+}
+
+#[test]
+fn step_waits_for_enter_before_each_call_and_changes_nothing_else() {
+    let (transcript, prompts) = stepped(&["lesson", "serve-text", "--port", "0", "--client", "--full-dump"], 11);
+    assert_eq!(prompts.matches("press Enter to make it").count(), 11, "one prompt per call: {prompts}");
     assert!(prompts.contains("next, call 3: bind: reserve the address and port for this socket"));
     settings().bind(|| insta::assert_snapshot!("serve_text", transcript));
+}
+
+#[test]
+fn all_six_lessons_can_be_stepped_through_without_a_browser_and_match_their_snapshots() {
+    for lesson in ["bind", "accept", "echo-request", "serve-text", "serve-binary"] {
+        let (transcript, prompts) = stepped(&["lesson", lesson, "--port", "0", "--client", "--full-dump"], 40);
+        let calls = transcript
+            .lines()
+            .filter(|l| l.trim_start().split("  ").next().is_some_and(|n| n.parse::<u32>().is_ok()))
+            .count();
+        assert_eq!(prompts.matches("press Enter to make it").count(), calls, "{lesson}: one prompt per call");
+        let name = lesson.replace('-', "_");
+        settings().bind(|| insta::assert_snapshot!(name, transcript));
+    }
+    // The client's lesson, stepped, against a server lesson.
+    let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
+    let url = format!("http://{}/", server.address());
+    let (transcript, _) = stepped(&["lesson", "fetch", &url, "--request", "canonical", "--full-dump"], 40);
+    server.finish();
+    settings().bind(|| insta::assert_snapshot!("fetch", transcript));
 }
 
 #[test]
