@@ -198,6 +198,30 @@ fn serve_binary_shows_exactly_the_calls_strace_sees() {
 }
 
 #[test]
+fn fetch_shows_exactly_the_calls_strace_sees() {
+    if !strace_available() {
+        return;
+    }
+    let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
+    let url = format!("http://{}/", server.address());
+    let log = std::env::temp_dir().join(format!("hhttpp-strace-{}-fetch.log", std::process::id()));
+    let log_arg = log.to_string_lossy().into_owned();
+    // A numeric host: getaddrinfo then makes no calls of its own, so every socket call is the lesson's.
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=network,close", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")])
+        .args(["lesson", "fetch", &url, "--request", "canonical", "--color", "never"])
+        .output()
+        .expect("run fetch under strace");
+    server.finish();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let strace = std::fs::read_to_string(&log).expect("strace's log");
+    let _ = std::fs::remove_file(&log);
+    let transcript = transcript_calls(&String::from_utf8_lossy(&out.stdout));
+    assert!(transcript.len() >= 5, "{transcript:#?}");
+    assert_eq!(transcript, socket_calls(&strace), "fetch: the transcript (left) and strace (right) disagree");
+}
+
+#[test]
 fn a_read_timeout_shows_the_setsockopt_strace_sees() {
     check("serve-text", &["--timeout", "2.5"]);
 }

@@ -483,6 +483,10 @@ pub fn getaddrinfo(tracer: &Tracer, host: &str, port: u16) -> Result<Vec<SocketA
     unsafe { libc::freeaddrinfo(list) };
     let shown: Vec<String> = addresses.iter().map(format::host_port).collect();
     tracer.with(|t| t.library_call("getaddrinfo", &args, &format!("0, res = [{}]", shown.join(", "))))?;
+    tracer.note(
+        "(getaddrinfo is a C library function, not a system call. For a name it may read /etc/hosts and ask nscd \
+         or a DNS server, with calls of its own that are not in this transcript: strace shows them.)",
+    )?;
     Ok(addresses)
 }
 
