@@ -34,6 +34,9 @@ const QUALITY: u8 = 88;
 const MAX_BYTES: usize = 16 * 1024;
 /// Where the picture goes.
 const OUT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/ice-caps.jpg");
+/// The same picture in the example site that `hhttpp lesson serve-folder` serves (a copy, not a symlink: the
+/// lesson refuses links that lead out of its folder).
+const SITE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/site/ice-caps.jpg");
 
 /// Centre and radius of the globe, in pixels.
 const CENTRE_X: f64 = 160.0;
@@ -279,6 +282,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     std::fs::write(OUT_PATH, &jpeg)?;
-    println!("wrote {OUT_PATH}: {WIDTH}x{HEIGHT}, {} bytes", jpeg.len());
+    std::fs::write(SITE_PATH, &jpeg)?;
+    println!("wrote {OUT_PATH} and {SITE_PATH}: {WIDTH}x{HEIGHT}, {} bytes", jpeg.len());
     Ok(())
 }

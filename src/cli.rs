@@ -99,6 +99,16 @@ pub enum LessonCommand {
         #[command(flatten)]
         server: ServerOptions,
     },
+    ServeFolder {
+        /// The folder to serve; nothing outside it is ever read
+        #[arg(default_value = "assets/site")]
+        dir: PathBuf,
+        /// One line per request instead of every call (for load tests)
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        server: ServerOptions,
+    },
     Fetch {
         /// The page to fetch: http://HOST[:PORT][/PATH]
         #[arg(default_value = "http://127.0.0.1:8338/", value_parser = Url::parse)]
@@ -133,6 +143,7 @@ impl LessonCommand {
             LessonCommand::ServeText { .. } => "serve-text",
             LessonCommand::ServeBinary { .. } => "serve-binary",
             LessonCommand::Fetch { .. } => "fetch",
+            LessonCommand::ServeFolder { .. } => "serve-folder",
         }
     }
 
@@ -142,7 +153,9 @@ impl LessonCommand {
             LessonCommand::Bind(server) | LessonCommand::Accept(server) | LessonCommand::EchoRequest(server) => {
                 Some(server)
             }
-            LessonCommand::ServeText { server, .. } | LessonCommand::ServeBinary { server, .. } => Some(server),
+            LessonCommand::ServeText { server, .. }
+            | LessonCommand::ServeBinary { server, .. }
+            | LessonCommand::ServeFolder { server, .. } => Some(server),
             LessonCommand::Fetch { .. } => None,
         }
     }

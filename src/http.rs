@@ -180,11 +180,20 @@ pub fn describe(result: &Result<Request, BadRequest>) -> String {
     }
 }
 
+/// The status a request is answered with: 200, or its error's.
+pub fn status_of(request: &Result<Request, BadRequest>) -> u16 {
+    match request {
+        Ok(_) => 200,
+        Err(bad) => bad.status,
+    }
+}
+
 /// The reason phrase for the statuses we send.
 pub fn status_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
@@ -210,7 +219,13 @@ pub fn response_head(status: u16, content_type: &str, content_length: u64) -> Ve
 /// A whole error response whose plain-text body says what was wrong.
 pub fn error_response(bad: &BadRequest) -> Vec<u8> {
     let body = format!("{} {}: {}\n", bad.status, bad.phrase(), bad.reason);
-    [response_head(bad.status, "text/plain; charset=utf-8", body.len() as u64), body.into_bytes()].concat()
+    let mut head = response_head(bad.status, "text/plain; charset=utf-8", body.len() as u64);
+    if bad.status == 405 {
+        // A 405 must say which methods the resource allows.
+        head.truncate(head.len() - 2);
+        head.extend_from_slice(b"Allow: GET, HEAD\r\n\r\n");
+    }
+    [head, body.into_bytes()].concat()
 }
 
 /// An `http://` URL, split the way a client needs it.
@@ -375,6 +390,17 @@ mod tests {
         );
         assert!(describe_response(b"").starts_with("no response"));
         assert!(describe_response(b"HTTP/1.1 200 OK\r\n").contains("never ended"));
+    }
+
+    #[test]
+    fn a_405_says_which_methods_are_allowed() {
+        let response = error_response(&BadRequest { status: 405, reason: "no".into() });
+        let mut headers = [httparse::EMPTY_HEADER; 8];
+        let mut parsed = httparse::Response::new(&mut headers);
+        let httparse::Status::Complete(head_len) = parsed.parse(&response).unwrap() else { panic!("partial") };
+        assert_eq!(parsed.code, Some(405));
+        assert!(parsed.headers.iter().any(|h| h.name == "Allow" && h.value == b"GET, HEAD"));
+        assert_eq!(&response[head_len..], b"405 Method Not Allowed: no\n");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use cli::RequestKind;
 use cli::{Cli, Command, LessonCommand};
 pub use error::Error;
-use lessons::{LESSONS, Options, accept, bind, echo_request, fetch, serve_binary, serve_text};
+use lessons::{LESSONS, Options, accept, bind, echo_request, fetch, serve_binary, serve_folder, serve_text};
 use trace::{Tracer, Transcript};
 
 /// Runs the command `cli` describes, printing to stdout.
@@ -92,27 +92,10 @@ pub fn explain(name: &str, out: &mut dyn Write, color: bool) -> Result<(), Error
 /// Runs one lesson, writing its transcript to `out`, then the summary and what comes next.
 pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
     let common = command.common();
-    let options = match command.server() {
-        Some(server) => Options {
-            addr: SocketAddr::new(server.host, server.port),
-            timeout: common.timeout,
-            // The accept lesson's client only connects: closing a connection with unread bytes would reset it.
-            client: server.client.then_some(match command {
-                LessonCommand::Accept(_) => RequestKind::None,
-                _ => RequestKind::Canonical,
-            }),
-        },
-        None => {
-            Options { addr: SocketAddr::from(([127, 0, 0, 1], lessons::DEFAULT_PORT)), timeout: None, client: None }
-        }
-    };
-    if options.client.is_some() && matches!(command, LessonCommand::Bind(_)) {
-        let _ =
-            writeln!(io::stderr(), "     (--client: the bind lesson accepts no connection, so it starts no client)");
-    }
-    let options = Options { client: options.client.filter(|_| !matches!(command, LessonCommand::Bind(_))), ..options };
+    let options = lesson_options(command);
     interrupt::install();
-    let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump));
+    let quiet = matches!(command, LessonCommand::ServeFolder { quiet: true, .. });
+    let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump).quiet(quiet));
     if common.step {
         tracer = tracer.with_steps(Box::new(io::stdin().lock()), Box::new(io::stderr()));
     }
@@ -127,27 +110,60 @@ pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> 
         lesson.blog_step
     ))?;
 
-    let extra = match command {
-        LessonCommand::Bind(_) => bind::run(&tracer, &options)?,
-        LessonCommand::Accept(_) => accept::run(&tracer, &options)?,
-        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, &options)?,
-        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, &options, file.as_deref())?,
-        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, &options, file)?,
-        LessonCommand::Fetch { url, request, common } => fetch::run(&tracer, url, *request, common.timeout)?,
+    let result = match command {
+        LessonCommand::Bind(_) => bind::run(&tracer, &options),
+        LessonCommand::Accept(_) => accept::run(&tracer, &options),
+        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, &options),
+        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, &options, file.as_deref()),
+        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, &options, file),
+        LessonCommand::Fetch { url, request, common } => fetch::run(&tracer, url, *request, common.timeout),
+        LessonCommand::ServeFolder { dir, .. } => serve_folder::run(&tracer, &options, dir),
     };
     client::wait();
 
+    // A lesson stopped by Ctrl-C still gets its picture and summary: its sockets are closed, its transcript whole.
+    let extra = match &result {
+        Ok(extra) => extra.clone(),
+        Err(Error::Interrupted) => vec!["stopped by Ctrl-C".to_string()],
+        Err(_) => return result.map(drop),
+    };
     tracer.with(|t| {
         t.diagram()?;
         t.summary(&extra)?;
         t.line(&format!("read about it: {}", lesson.text_path()))?;
         match lesson.next() {
             Some(next) => t.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
-            None => {
-                t.line("that was the last lesson of the blog's part 4; part 5 grows it into a server for a folder")?
-            }
+            None => t.line("that was the last lesson: the series' finished server, done right")?,
         }
         t.flush()
     })?;
-    Ok(())
+    result.map(drop)
+}
+
+/// Where a lesson listens, and how, from its command line.
+fn lesson_options(command: &LessonCommand) -> Options {
+    let common = command.common();
+    let Some(server) = command.server() else {
+        let addr = SocketAddr::from(([127, 0, 0, 1], lessons::DEFAULT_PORT));
+        return Options { addr, timeout: common.timeout, client: None, backlog: lessons::BACKLOG };
+    };
+    let client = match command {
+        _ if !server.client => None,
+        LessonCommand::Bind(_) => {
+            let _ = writeln!(io::stderr(), "     (--client: the bind lesson accepts no one, so it starts no client)");
+            None
+        }
+        // The accept lesson's client only connects: closing a connection with unread bytes would reset it.
+        LessonCommand::Accept(_) => Some(RequestKind::None),
+        _ => Some(RequestKind::Canonical),
+    };
+    let backlog = match command {
+        LessonCommand::ServeFolder { .. } => serve_folder::BACKLOG,
+        _ => lessons::BACKLOG,
+    };
+    let timeout = match command {
+        LessonCommand::ServeFolder { .. } => common.timeout.or(Some(serve_folder::DEFAULT_TIMEOUT)),
+        _ => common.timeout,
+    };
+    Options { addr: SocketAddr::new(server.host, server.port), timeout, client, backlog }
 }

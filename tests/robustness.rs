@@ -154,22 +154,20 @@ fn ctrl_c_closes_the_sockets_it_printed_and_exits_130() {
     let addr = lesson.address();
     let _client = connect(addr); // accepted; the lesson then waits in recvfrom
     lesson.wait_for(">>> raw_data = client_connection.recv(4096)");
-    // The Python line is printed just before the call. A Ctrl-C that lands in the instant before the call enters
-    // the kernel cannot interrupt it, so, as a person would, we press again if nothing happens.
-    let mut presses = 0;
-    loop {
-        // SAFETY: kill(2) with a pid we started and still own.
-        let rc = unsafe { libc::kill(lesson.pid() as libc::pid_t, libc::SIGINT) };
-        assert_eq!(rc, 0);
-        presses += 1;
-        if lesson.wait_for_within("EINTR", std::time::Duration::from_secs(1)).is_some() || presses == 5 {
-            break;
-        }
-    }
+    lesson.interrupt();
     let done = lesson.finish();
     assert_eq!(done.status.code(), Some(130), "{}", done.stderr);
     assert!(done.stdout.contains("recvfrom(4, buf, 4096, 0, NULL, NULL) = -1 EINTR (Interrupted system call)"));
-    let closes: Vec<_> = done.stdout.lines().filter(|l| l.contains("  close(")).collect();
+    // The numbered close calls (the diagram below them names the closes too).
+    let closes: Vec<_> = done
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split_once("  ")
+                .is_some_and(|(n, call)| n.parse::<u32>().is_ok() && call.starts_with("close("))
+        })
+        .collect();
     assert_eq!(closes.len(), 2, "{}", done.stdout);
     assert!(closes[0].ends_with("close(4) = 0") && closes[1].ends_with("close(3) = 0"));
     assert_eq!(done.stderr, "hhttpp: interrupted by Ctrl-C (the transcript shows the sockets closed)\n");

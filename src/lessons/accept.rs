@@ -16,7 +16,9 @@ use crate::trace::Tracer;
 
 /// Runs the lesson: accept one connection on `options.addr`, show it, close it unread.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-    let (s, bound) = bind::listen(tracer, options, |url| format!("(waiting for one client: curl -v {url})"))?;
+    let (s, bound) = bind::listen(tracer, options, |url| {
+        format!("(waiting for one client: hhttpp lesson fetch {url} --request none)")
+    })?;
 
     let (client_connection, client_address) = s.accept()?;
     tracer.note(&format!(
@@ -26,7 +28,8 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
         s.fd()
     ))?;
 
-    // We read nothing: the client sees the connection close without a reply (curl: "Empty reply from server").
+    // We read nothing. A client that sent nothing sees a clean close (its recv returns 0). One that already sent a
+    // request, as curl does at once, may see a reset instead: closing a socket with unread bytes sends RST.
     client_connection.close()?;
     s.close()?;
     Ok(vec![format!("one connection accepted on {} and closed unread", url(&bound))])

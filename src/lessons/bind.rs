@@ -15,7 +15,7 @@
 
 use std::net::SocketAddr;
 
-use super::{BACKLOG, Options, url};
+use super::{Options, url};
 use crate::error::Error;
 use crate::trace::{TracedSocket, Tracer};
 
@@ -53,7 +53,7 @@ pub fn listen(
     let mut s = TracedSocket::new(tracer, "s", &options.addr)?;
     s.set_reuse_address()?;
     s.bind(&options.addr)?;
-    s.listen(BACKLOG)?;
+    s.listen(options.backlog)?;
     let bound = s.local_addr()?;
     let url = url(&bound);
     tracer.listening(&url, &hint(&url))?;

@@ -41,7 +41,7 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
     };
     let sent = client_connection.sendall("response", &response);
 
-    let outcome = hang_up(tracer, client_connection, sent, &request)?;
+    let outcome = hang_up(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     Ok(vec![outcome])
 }
@@ -138,12 +138,9 @@ pub fn hang_up(
     tracer: &Tracer,
     client_connection: TracedSocket,
     sent: Result<(), Error>,
-    request: &Result<Request, BadRequest>,
+    status: u16,
 ) -> Result<String, Error> {
-    let answered = match request {
-        Ok(_) => "200 OK".to_string(),
-        Err(bad) => format!("{} {}", bad.status, bad.phrase()),
-    };
+    let answered = format!("{status} {}", http::status_phrase(status));
     match sent {
         Ok(()) => {
             client_connection.shutdown(Shutdown::Both)?;

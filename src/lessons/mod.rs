@@ -12,6 +12,7 @@ pub mod bind;
 pub mod echo_request;
 pub mod fetch;
 pub mod serve_binary;
+pub mod serve_folder;
 pub mod serve_text;
 
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// With `--client`: start the built-in client, sending this, once the socket listens.
     pub client: Option<RequestKind>,
+    /// `listen`'s backlog: the blog's 1, or more for a server that browsers load pages from.
+    pub backlog: i32,
 }
 
 /// One lesson: its name on the command line and everything that goes with it.
@@ -82,7 +85,7 @@ impl Lesson {
 
 /// Every lesson, in order. The CLI, `hhttpp lessons`, the texts and the snapshot tests all follow this list, and
 /// a test fails if a lesson lacks its text, its code or its snapshot.
-pub static LESSONS: [Lesson; 6] = [
+pub static LESSONS: [Lesson; 7] = [
     Lesson {
         name: "bind",
         summary: "create a socket, set SO_REUSEADDR, bind an address, listen; then watch a second bind fail",
@@ -125,6 +128,13 @@ pub static LESSONS: [Lesson; 6] = [
         example: "hhttpp lesson fetch http://127.0.0.1:8338/\n  (with a server lesson running in another terminal)",
         text: include_str!("../../lessons/06-fetch.md"),
     },
+    Lesson {
+        name: "serve-folder",
+        summary: "the series' finished server: files from a folder, 404, 405, HEAD, until Ctrl-C; nothing outside it",
+        blog_step: "part 5: the finished server, done right",
+        example: "hhttpp lesson serve-folder assets/site\n  then open http://127.0.0.1:8338/ in a browser; Ctrl-C stops it",
+        text: include_str!("../../lessons/07-serve-folder.md"),
+    },
 ];
 
 /// The lesson called `name`.
@@ -151,7 +161,7 @@ mod tests {
             assert_eq!(lesson.number(), i + 1);
         }
         assert_eq!(find("serve-binary").map(|l| l.text_path()), Some("lessons/05-serve-binary.md".into()));
-        assert!(find("fetch").unwrap().next().is_none());
+        assert!(find("serve-folder").unwrap().next().is_none());
     }
 
     #[test]

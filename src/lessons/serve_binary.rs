@@ -56,7 +56,7 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String
     drop(file);
     tracer.note(&format!("closed the file, fd {file_fd}"))?;
 
-    let outcome = echo_request::hang_up(tracer, client_connection, sent, &request)?;
+    let outcome = echo_request::hang_up(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     if request.is_err() {
         return Ok(vec![outcome]);

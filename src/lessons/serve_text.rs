@@ -42,7 +42,7 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
     };
     let sent = client_connection.sendall("response", &response);
 
-    let outcome = echo_request::hang_up(tracer, client_connection, sent, &request)?;
+    let outcome = echo_request::hang_up(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     if request.is_err() {
         return Ok(vec![outcome]);

@@ -70,8 +70,9 @@ enum Row {
     Mark { text: String },
 }
 
-/// The diagram's lines, one block per connection; empty when the lesson made no connection.
-pub fn render(events: &[Event]) -> Vec<String> {
+/// The diagram's lines, one block per connection, for the last `max` connections; empty when the lesson made no
+/// connection.
+pub fn render(events: &[Event], max: usize) -> Vec<String> {
     let mut connections: Vec<Connection> = Vec::new();
     for event in events {
         if let Event::Opened { fd, peer, we_are } = event {
@@ -124,7 +125,12 @@ pub fn render(events: &[Event]) -> Vec<String> {
         }
     }
     let mut lines = Vec::new();
-    for (i, conn) in connections.iter().enumerate() {
+    let skip = connections.len().saturating_sub(max);
+    if skip > 0 {
+        lines.push(format!("(the last {max} of {} connections)", connections.len()));
+        lines.push(String::new());
+    }
+    for (i, conn) in connections.iter().skip(skip).enumerate() {
         if i > 0 {
             lines.push(String::new());
         }
@@ -204,7 +210,7 @@ mod tests {
             Event::Shutdown { fd: 4, how: "SHUT_RDWR" },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events);
+        let lines = render(&events, 10);
         assert_eq!(lines[0], format!("{:<57}server (us, fd 4)", "client"));
         assert_eq!(lines[7], "(the client: 127.0.0.1:51234)");
         assert!(lines[2].starts_with("│─── connect ─") && lines[2].ends_with("▶│  accept4 = 4"), "{}", lines[2]);
@@ -226,11 +232,21 @@ mod tests {
             Event::Failed { fd: 4, call: "sendto", errno: "EPIPE".into() },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events);
+        let lines = render(&events, 10);
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
         assert_eq!(lines.iter().filter(|l| l.starts_with("(the client: ")).count(), 2);
         assert!(lines.iter().any(|l| l.ends_with("│  recvfrom = 0") && l.starts_with("│─── FIN")));
         assert!(lines.iter().any(|l| l.ends_with("│  sendto = -1 EPIPE")));
+    }
+
+    #[test]
+    fn only_the_last_connections_are_drawn() {
+        let events: Vec<_> = (0..5)
+            .flat_map(|_| [Event::Opened { fd: 4, peer: peer(), we_are: Side::Server }, Event::Closed { fd: 4 }])
+            .collect();
+        let lines = render(&events, 2);
+        assert_eq!(lines[0], "(the last 2 of 5 connections)");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
     }
 
     #[test]

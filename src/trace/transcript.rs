@@ -30,6 +30,8 @@ const DUMP_TAIL: usize = 64;
 const ROW: usize = 16;
 /// How many characters of escaped text the one-line preview shows.
 const PREVIEW_CHARS: usize = 64;
+/// The diagram draws at most this many connections, the last ones (a server that ran for long made many).
+const DIAGRAM_CONNECTIONS: usize = 3;
 /// Everything under a call line is indented this far, past the call number.
 const INDENT: &str = "     ";
 
@@ -69,6 +71,10 @@ pub struct Transcript {
     held: Option<Held>,
     /// What the calls did to connections, for the diagram.
     events: Vec<Event>,
+    /// `--quiet`: print only the listening line, one line per request, and the summary.
+    quiet: bool,
+    /// Where a quiet transcript's calls go.
+    nowhere: io::Sink,
 }
 
 /// The calls of a summarised run: how many, how many bytes, and the last one, rendered but not yet printed.
@@ -84,11 +90,29 @@ struct Held {
 impl Transcript {
     /// A transcript written to `out`, in colour when `color` is true, dumping every byte when `full_dump` is true.
     pub fn new(out: Box<dyn Write>, color: bool, full_dump: bool) -> Self {
-        Transcript { out, style: Style::new(color), full_dump, stats: Stats::default(), held: None, events: Vec::new() }
+        Transcript {
+            out,
+            style: Style::new(color),
+            full_dump,
+            stats: Stats::default(),
+            held: None,
+            events: Vec::new(),
+            quiet: false,
+            nowhere: io::sink(),
+        }
+    }
+
+    /// With `quiet`, calls, dumps, notes and the diagram are counted but not printed.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     /// Where the next line goes: the output, or the held last call while a run is summarised.
     fn sink(&mut self) -> &mut dyn Write {
+        if self.quiet {
+            return &mut self.nowhere;
+        }
         match &mut self.held {
             Some(held) => &mut held.last,
             None => &mut *self.out,
@@ -107,6 +131,9 @@ impl Transcript {
     /// Ends a summarised run: says how many calls and bytes were not shown, then prints the last call in full.
     pub fn release(&mut self) -> io::Result<()> {
         let Some(held) = self.held.take() else { return Ok(()) };
+        if self.quiet {
+            return Ok(());
+        }
         if held.calls > 1 {
             let hidden = held.calls - 1;
             let gap = format!(
@@ -128,6 +155,11 @@ impl Transcript {
         &self.stats
     }
 
+    /// True with `--quiet`.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// True while a long `sendall` is being summarised (its calls are counted, not printed).
     pub fn is_holding(&self) -> bool {
         self.held.is_some()
@@ -140,7 +172,10 @@ impl Transcript {
 
     /// The sequence diagram of every connection the lesson made, drawn from the recorded events.
     pub fn diagram(&mut self) -> io::Result<()> {
-        let lines = diagram::render(&self.events);
+        if self.quiet {
+            return Ok(());
+        }
+        let lines = diagram::render(&self.events, DIAGRAM_CONNECTIONS);
         writeln!(self.out)?;
         if lines.is_empty() {
             let title = self.style.paint(Role::Heading, "the exchange:");
@@ -149,7 +184,12 @@ impl Transcript {
         let title = self.style.paint(Role::Heading, "the exchange, as the calls above made it:");
         writeln!(self.out, "{title}\n")?;
         for line in lines {
-            writeln!(self.out, "{INDENT}{line}")?;
+            if line.is_empty() {
+                // No indent on an empty line: trailing white space does not survive editors.
+                writeln!(self.out)?;
+            } else {
+                writeln!(self.out, "{INDENT}{line}")?;
+            }
         }
         Ok(())
     }

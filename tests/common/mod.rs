@@ -116,9 +116,22 @@ impl Running {
         }
     }
 
-    /// The lesson's process id, to send it a signal.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// Presses Ctrl-C (sends SIGINT to hhttpp, even when it runs under strace) until the lesson has ended: its
+    /// summary printed, or its output closed.
+    ///
+    /// Call it once the lesson waits in a call (its Python line printed). A Ctrl-C that lands in the instant before
+    /// the call enters the kernel cannot interrupt it, so, as a person would, we press again if nothing happens.
+    pub fn interrupt(&mut self) {
+        let pid = hhttpp_pid(self.child.id());
+        for _ in 0..5 {
+            // SAFETY: kill(2) with the pid of a process of ours that has not been waited for.
+            let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+            assert_eq!(rc, 0, "send SIGINT");
+            if self.wait_for_within("summary:", Duration::from_secs(1)).is_some() {
+                return;
+            }
+        }
+        panic!("Ctrl-C did not end the lesson:\n{}", self.stdout);
     }
 
     /// Waits for the lesson to end and collects the rest of its output.
@@ -137,6 +150,16 @@ impl Running {
         let status = self.child.wait().expect("wait for hhttpp");
         Finished { stdout: std::mem::take(&mut self.stdout), stderr, status }
     }
+}
+
+/// The hhttpp process behind `pid`: `pid` itself, or, when `pid` is strace, the process strace started.
+fn hhttpp_pid(pid: u32) -> u32 {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() != "strace" {
+        return pid;
+    }
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children.split_whitespace().next().and_then(|c| c.parse().ok()).unwrap_or(pid)
 }
 
 impl Drop for Running {

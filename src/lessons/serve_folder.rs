@@ -1,0 +1,344 @@
+//! Lesson 7, `serve-folder`: the series' finished server, done right. It answers every request with a file from a
+//! folder, until Ctrl-C.
+//!
+//! The blog's part 5 grows the lessons into a server that maps each URL path to a file under a folder, answers
+//! 404 for unknown paths and 403 for PUT, POST and DELETE, guesses the MIME type from the extension, and loops over
+//! `accept` until interrupted. In Python, its heart is:
+//!
+//! ```python
+//! while True:
+//!     client_connection, client_address = s.accept()
+//!     raw_data = client_connection.recv(4096)
+//!     path = folder + request.path           # what stops "/../../etc/passwd"?
+//!     ...
+//! ```
+//!
+//! The calls, for each connection: `accept4`, `recvfrom` until the blank line, one `sendall` of the head and one of
+//! the file (none for HEAD), `shutdown(SHUT_RDWR)`, `close`. What we do differently, and why:
+//!
+//! - **Nothing outside the folder.** We open the folder once, and every file *beneath* it with
+//!   `openat2(…, RESOLVE_BENEATH)`: the kernel itself refuses a path that leads out, by `..` or by a symlink. Before
+//!   that we refuse what no file name needs: `..` and `.` segments (also percent-encoded), backslashes, NUL bytes.
+//! - **405 with `Allow`** for methods other than GET and HEAD, where the blog answers 403: 403 says "you may not",
+//!   405 says "this resource does not do that", and names what it does.
+//! - **A backlog of [`BACKLOG`]**, not the blog's 1: a browser opens several connections for one page at once, and
+//!   with `listen(1)` the kernel drops the ones that do not fit, which the browser retries after about a second.
+//! - **A read timeout** ([`DEFAULT_TIMEOUT`] unless `--timeout` says otherwise): we serve one connection at a time,
+//!   so one quiet client must not hold up the rest.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Options, bind, echo_request};
+use crate::error::Error;
+use crate::http::{self, BadRequest};
+use crate::trace::format::plural;
+use crate::trace::{TracedSocket, Tracer};
+
+/// Room in the queue for a browser's parallel connections (it opens about six per host).
+pub const BACKLOG: i32 = 128;
+
+/// How long a connection may stay quiet before we close it and serve the next.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How much of a file we read, and hand to `sendto`, at a time.
+const CHUNK: usize = super::serve_binary::CHUNK;
+
+/// Runs the lesson: serve the files under `dir` until Ctrl-C. Returns only by Ctrl-C (or a failure).
+pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>, Error> {
+    // The folder first, so a wrong one fails before a port is taken.
+    let folder = Folder::open(dir)?;
+    tracer.note(&format!(
+        "serving the folder {:?} (fd {}); every file is opened beneath it, and nothing outside it ever is",
+        dir.display().to_string(),
+        folder.fd.as_raw_fd()
+    ))?;
+
+    let (s, _) = bind::listen(tracer, options, |_| "(open it in a browser; Ctrl-C stops the server)".to_string())?;
+    let mut answered = [0u64; 6];
+    loop {
+        let served = serve_one(tracer, &s, options, &folder);
+        match served {
+            Ok(status) => answered[usize::from(status / 100).min(5)] += 1,
+            Err(Error::Interrupted) => break,
+            Err(err) => return Err(err),
+        }
+    }
+    s.close()?;
+    tracer.note(&format!(
+        "answered {} with 2xx, {} with 4xx, {} with 5xx",
+        plural(answered[2], "request", "requests"),
+        answered[4],
+        answered[5]
+    ))?;
+    Err(Error::Interrupted)
+}
+
+/// Accepts one connection, answers its request, and closes it. Returns the status sent.
+fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Folder) -> Result<u16, Error> {
+    let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, s, options)?;
+    let (status, target, sent, bytes) = match request {
+        Err(bad) => {
+            (bad.status, "?".to_string(), client_connection.sendall("response", &http::error_response(&bad)), 0)
+        }
+        Ok(request) => {
+            let head_only = request.method == "HEAD";
+            let answer = if request.method == "GET" || head_only {
+                folder.find(&request.path)
+            } else {
+                Err(BadRequest {
+                    status: 405,
+                    reason: format!("this server answers GET and HEAD, not {}", request.method),
+                })
+            };
+            match answer {
+                Err(bad) => {
+                    tracer.note(&format!("{} {}: {}", bad.status, bad.phrase(), bad.reason))?;
+                    let sent = client_connection.sendall("response", &http::error_response(&bad));
+                    (bad.status, format!("{} {}", request.method, request.path), sent, 0)
+                }
+                Ok(mut found) => {
+                    tracer.note(&format!(
+                        "opened {:?} beneath the folder: fd {}, {}, {}",
+                        found.shown,
+                        found.file.as_raw_fd(),
+                        plural(found.size, "byte", "bytes"),
+                        found.content_type
+                    ))?;
+                    let sent = send_file(&client_connection, &mut found, head_only);
+                    drop(found.file);
+                    let bytes = if head_only { 0 } else { found.size };
+                    (200, format!("{} {}", request.method, request.path), sent, bytes)
+                }
+            }
+        }
+    };
+    let outcome = echo_request::hang_up(tracer, client_connection, sent, status)?;
+    tracer.with(|t| {
+        if t.is_quiet() {
+            t.line(&format!("{target} → {status} {}, {}", http::status_phrase(status), plural(bytes, "byte", "bytes")))
+        } else {
+            t.note(&format!("{target}: {outcome}"))
+        }
+    })?;
+    Ok(status)
+}
+
+/// The head, then (for GET) the file in chunks, each with its own `sendall`.
+fn send_file(client_connection: &TracedSocket, found: &mut Found, head_only: bool) -> Result<(), Error> {
+    let header = http::response_head(200, &found.content_type, found.size);
+    client_connection.sendall("header", &header)?;
+    if head_only {
+        return Ok(());
+    }
+    let mut data = (&found.file).take(found.size);
+    let mut chunk = vec![0u8; CHUNK.min(found.size.max(1) as usize)];
+    let mut sendall = client_connection.begin_sendall("data", found.size)?;
+    loop {
+        let n = data.read(&mut chunk).map_err(|source| Error::File { path: found.shown.clone().into(), source })?;
+        if n == 0 {
+            break;
+        }
+        sendall.send(&chunk[..n])?;
+    }
+    sendall.finish()
+}
+
+/// The folder we serve: a descriptor to open files beneath.
+pub struct Folder {
+    fd: OwnedFd,
+    /// Its canonical path, for the check when the kernel has no `openat2`.
+    canonical: PathBuf,
+}
+
+/// A file found for a request.
+pub struct Found {
+    file: File,
+    size: u64,
+    content_type: String,
+    /// The file's path inside the folder, for the transcript.
+    shown: String,
+}
+
+impl Folder {
+    /// Opens `dir`, which must be a directory.
+    pub fn open(dir: &Path) -> Result<Folder, Error> {
+        let file_error = |source| Error::File { path: dir.to_path_buf(), source };
+        let canonical = dir.canonicalize().map_err(file_error)?;
+        if !canonical.is_dir() {
+            return Err(Error::Usage(format!(
+                "{:?} is not a folder (serve-folder serves a folder)",
+                dir.display().to_string()
+            )));
+        }
+        let file = File::open(&canonical).map_err(file_error)?;
+        Ok(Folder { fd: OwnedFd::from(file), canonical })
+    }
+
+    /// The file for the request target `target` (`/style.css?v=2`), or the status and reason to refuse it with.
+    pub fn find(&self, target: &str) -> Result<Found, BadRequest> {
+        let relative = safe_relative_path(target)?;
+        let mut file = self.open_beneath(&relative)?;
+        let mut shown = relative;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            // A folder: its index.html, if it has one.
+            drop(file);
+            shown = shown.join("index.html");
+            file = self.open_beneath(&shown)?;
+        }
+        let meta = file.metadata().map_err(|err| not_found(&format!("cannot read it: {err}")))?;
+        if !meta.is_file() {
+            return Err(not_found("it is not a regular file"));
+        }
+        let mime = mime_guess::from_path(&shown).first_or_octet_stream();
+        let content_type = if mime.type_() == "text" || mime.essence_str() == "application/javascript" {
+            format!("{}; charset=utf-8", mime.essence_str())
+        } else {
+            mime.essence_str().to_string()
+        };
+        Ok(Found { file, size: meta.len(), content_type, shown: shown.display().to_string() })
+    }
+
+    /// `openat2(folder, relative, O_RDONLY, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the kernel refuses a path
+    /// that would leave the folder. Where the kernel has no `openat2` (before Linux 5.6), we resolve the path
+    /// ourselves and check that it stays inside.
+    fn open_beneath(&self, relative: &Path) -> Result<File, BadRequest> {
+        let path = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad_request("the path has a NUL byte"))?;
+        // SAFETY: open_how is plain integers; all zero is valid, and we set the fields we need.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u64;
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: the folder's fd is open, `c_path` is NUL-terminated, and `how` is a valid open_how of the size
+        // we pass; the kernel returns a new descriptor or -1.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                self.fd.as_raw_fd(),
+                c_path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: a descriptor the kernel just gave us, owned by nobody else.
+            return Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd as i32) }));
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            // No openat2 here (an old kernel, or a sandbox that forbids it): check the path ourselves.
+            Some(libc::ENOSYS | libc::EPERM) => self.open_checked(path),
+            Some(libc::EXDEV | libc::ELOOP) => Err(forbidden("the path leads out of the folder")),
+            Some(libc::EACCES) => Err(forbidden("the file may not be read")),
+            _ => Err(not_found("no such file in the folder")),
+        }
+    }
+
+    /// The fallback for kernels without `openat2`: resolve every symlink, then check the result is inside.
+    fn open_checked(&self, relative: &Path) -> Result<File, BadRequest> {
+        let resolved =
+            self.canonical.join(relative).canonicalize().map_err(|_| not_found("no such file in the folder"))?;
+        if !resolved.starts_with(&self.canonical) {
+            return Err(forbidden("the path leads out of the folder"));
+        }
+        File::open(&resolved).map_err(|_| not_found("no such file in the folder"))
+    }
+}
+
+/// The request target as a path relative to the folder, or why it cannot be one.
+///
+/// `/a%20b/c.html?x=1` becomes `a b/c.html`. Refused: a target that does not start with `/`, a bad `%` escape,
+/// a NUL byte, a backslash, and any `.` or `..` segment, written plainly or percent-encoded.
+pub fn safe_relative_path(target: &str) -> Result<PathBuf, BadRequest> {
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with('/') {
+        return Err(bad_request("the path does not start with /"));
+    }
+    let decoded =
+        percent_decode(path.as_bytes()).ok_or_else(|| bad_request("a % is not followed by two hex digits"))?;
+    if decoded.contains(&0) {
+        return Err(bad_request("the path has a NUL byte"));
+    }
+    if decoded.contains(&b'\\') {
+        return Err(bad_request("the path has a backslash"));
+    }
+    let mut relative = PathBuf::new();
+    for segment in decoded.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+        if segment == b".." || segment == b"." {
+            return Err(forbidden("the path has a . or .. segment"));
+        }
+        relative.push(std::ffi::OsStr::from_bytes(segment));
+    }
+    Ok(relative)
+}
+
+/// `%2e` → `.`; `None` for a `%` without two hex digits after it.
+fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+fn bad_request(reason: &str) -> BadRequest {
+    BadRequest { status: 400, reason: reason.to_string() }
+}
+
+fn forbidden(reason: &str) -> BadRequest {
+    BadRequest { status: 403, reason: reason.to_string() }
+}
+
+fn not_found(reason: &str) -> BadRequest {
+    BadRequest { status: 404, reason: reason.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_become_relative_paths() {
+        assert_eq!(safe_relative_path("/"), Ok(PathBuf::new()));
+        assert_eq!(safe_relative_path("/a%20b/c.html?x=1#top"), Ok(PathBuf::from("a b/c.html")));
+        assert_eq!(safe_relative_path("//style.css"), Ok(PathBuf::from("style.css")));
+    }
+
+    #[test]
+    fn every_way_out_is_refused() {
+        for target in [
+            "/../secret",
+            "/a/../../secret",
+            "/%2e%2e/secret",
+            "/%2E%2E/secret",
+            "/.%2e/secret",
+            "/%2e%2e%2fsecret",
+            "/./index.html",
+            "/..",
+            "/a\\..\\secret",
+            "/%5c..%5csecret",
+            "/secret%00.html",
+            "/%zz",
+            "/%2",
+            "secret",
+            "http://example.com/../secret",
+            "*",
+        ] {
+            let refused = safe_relative_path(target);
+            assert!(refused.is_err(), "{target:?} was let through as {refused:?}");
+        }
+    }
+}
