@@ -346,3 +346,31 @@ fn the_picture_check_rejects_a_page_without_the_picture() {
     assert!(verdict.is_err(), "a page of text passed the picture check: {census:?}\n{}", shown.stderr);
     finish_lesson(lesson);
 }
+
+#[test]
+fn serve_folder_loads_the_page_its_style_sheet_and_picture_in_a_real_browser() {
+    let Some(browser) = browser() else { return };
+    let mut lesson = Running::start(&["lesson", "serve-folder", "assets/site", "--port", "0", "--quiet"]);
+    let url = format!("http://{}/", lesson.address());
+    let scratch = Scratch::new();
+    let shot = scratch.path("site.png");
+    let started = std::time::Instant::now();
+    let shown = browser.run(&scratch, &[&format!("--screenshot={}", shot.display()), "--window-size=800,600", &url]);
+    let took = started.elapsed();
+    assert!(shown.status.success(), "the browser failed: {:?}\n{}", shown.status, shown.stderr);
+    lesson.interrupt();
+    let done = lesson.finish();
+    for resource in ["GET / → 200 OK", "GET /style.css → 200 OK", "GET /ice-caps.jpg → 200 OK"] {
+        assert!(done.stdout.contains(resource), "no {resource:?}:\n{}", done.stdout);
+    }
+    for line in done.stdout.lines().filter(|line| line.contains(" → ") && !line.contains(" → 200 OK")) {
+        assert!(line.starts_with("GET /favicon.ico "), "a resource of the page was not served: {line}");
+    }
+    // The style sheet makes the page dark; the picture brings its oceans.
+    let census = census(&shot).unwrap_or_else(|why| panic!("no screenshot: {why}"));
+    assert!(census.share(census.dark) > 0.5, "the style sheet was not applied: {census:?}");
+    assert!(census.ocean > 2_000, "the picture is not on the page: {census:?}");
+    // Generous: the browser's own start-up is in it. Measured here: about 0.9 s.
+    eprintln!("Chromium loaded the page, its style sheet and its picture in {took:?} (browser start-up included)");
+    assert!(took < Duration::from_secs(5), "the page took {took:?}");
+}
