@@ -90,7 +90,7 @@ impl Running {
         let line = self.wait_for("listening on http://");
         let rest = line.split("listening on http://").nth(1).unwrap_or_default();
         let host_port = rest.split('/').next().unwrap_or_default();
-        // An IPv6 address is printed in brackets, as in a URL: [::1]:8338.
+        // An IPv6 address is printed in brackets, as in a URL: [::1]:PORT.
         host_port.parse().unwrap_or_else(|_| panic!("no host:port in {line:?}"))
     }
 
