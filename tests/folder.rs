@@ -206,3 +206,22 @@ fn a_folder_that_is_a_file_or_missing_is_refused_before_any_socket() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(dir), "the message names {dir}");
     }
 }
+
+#[test]
+fn a_client_that_hangs_up_mid_file_does_not_stop_the_server() {
+    let site = Site::new("hangup");
+    std::fs::write(std::path::Path::new(&site.dir()).join("big.bin"), vec![0x5a; 64 * 1024 * 1024])
+        .expect("a big file");
+    let (mut lesson, addr) = serve(&site.dir(), &[]);
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n").expect("send");
+    let mut start = [0u8; 100];
+    client.read_exact(&mut start).expect("the start of the reply");
+    drop(client); // with bytes unread: the kernel resets the connection
+    lesson.wait_for("the reply was cut short");
+    assert_eq!(status(&get(addr, "/")), "200", "the next client is served");
+    lesson.wait_for("GET /: answered 200 OK");
+    lesson.wait_for(">>> client_connection, client_address = s.accept()");
+    let transcript = stop(lesson);
+    assert!(transcript.contains("answered 2 requests with 2xx"), "{transcript}");
+}

@@ -133,7 +133,7 @@ fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option
 }
 
 /// Ends a connection after its reply: `shutdown(SHUT_RDWR)` and `close` when the reply went out whole, or only
-/// `close` when the client hung up during it. Returns a line for the summary.
+/// `close` when the client hung up during it (or before our `shutdown`). Returns a line for the summary.
 pub fn hang_up(
     tracer: &Tracer,
     client_connection: TracedSocket,
@@ -141,9 +141,8 @@ pub fn hang_up(
     status: u16,
 ) -> Result<String, Error> {
     let answered = format!("{status} {}", http::status_phrase(status));
-    match sent {
+    match sent.and_then(|()| client_connection.shutdown(Shutdown::Both)) {
         Ok(()) => {
-            client_connection.shutdown(Shutdown::Both)?;
             client_connection.close()?;
             Ok(format!("answered {answered}"))
         }

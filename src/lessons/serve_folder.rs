@@ -66,6 +66,8 @@ pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>
         match served {
             Ok(status) => answered[usize::from(status / 100).min(5)] += 1,
             Err(Error::Interrupted) => break,
+            // One client's broken connection is its own business: the server goes on with the next.
+            Err(err) if err.is_peer_gone() => tracer.note(&format!("{err}; on to the next client"))?,
             Err(err) => return Err(err),
         }
     }
