@@ -130,19 +130,27 @@ fn a_closed_stdout_ends_quietly() {
 }
 
 /// `hhttpp ARGS` as an unprivileged user: as root we drop to `nobody` with setpriv, since root may bind any port
-/// and read any file.
-fn run_unprivileged(args: &[&str]) -> (Option<i32>, String, String) {
+/// and read any file. `nobody` may not be able to reach the build folder (a checkout under /root, say), so it runs
+/// a copy of the binary from a folder of its own in the temp folder.
+fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    use std::os::unix::fs::PermissionsExt;
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
+    let home = std::env::temp_dir().join(format!("hhttpp-test-{}-{name}", std::process::id()));
     let mut cmd = if root {
+        std::fs::create_dir_all(&home).expect("a folder for nobody");
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
+        let exe = home.join("hhttpp");
+        std::fs::copy(env!("CARGO_BIN_EXE_hhttpp"), &exe).expect("copy the binary");
         let mut cmd = std::process::Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_hhttpp")]);
-        cmd.args(args).env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&exe);
+        cmd.args(args).env("NO_COLOR", "1").current_dir(&home);
         cmd
     } else {
         hhttpp(args)
     };
     let out = cmd.stdin(Stdio::null()).output().expect("run hhttpp unprivileged");
+    let _ = std::fs::remove_dir_all(&home);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -157,7 +165,7 @@ fn a_privileged_port_is_refused_with_eacces_and_a_hint() {
         eprintln!("skipped: this kernel lets anyone bind port 80 (ip_unprivileged_port_start = {})", start.trim());
         return;
     }
-    let (code, stdout, stderr) = run_unprivileged(&["lesson", "bind", "--port", "80"]);
+    let (code, stdout, stderr) = run_unprivileged("port80", &["lesson", "bind", "--port", "80"]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("= -1 EACCES (Permission denied)"), "{stdout}");
     assert_eq!(
@@ -173,7 +181,7 @@ fn an_unreadable_file_is_named_with_the_reason() {
     std::fs::write(&path, b"\xFF\xD8\xFF").expect("write the file");
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod 000");
     let shown = path.to_string_lossy().into_owned();
-    let (code, stdout, stderr) = run_unprivileged(&["lesson", "serve-binary", &shown, "--port", "0"]);
+    let (code, stdout, stderr) = run_unprivileged("secret", &["lesson", "serve-binary", &shown, "--port", "0"]);
     let _ = std::fs::remove_file(&path);
     assert_eq!(code, Some(3), "{stdout}{stderr}");
     assert_eq!(
