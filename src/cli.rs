@@ -15,10 +15,12 @@ const AFTER_HELP: &str = "\
 Examples:
   hhttpp lessons                                        list the lessons
   hhttpp lesson serve-binary assets/ice-caps.jpg        then open the printed address in a browser
-  hhttpp lesson echo-request --port 0                   let the OS choose a free port
+  hhttpp lesson serve-text --step --client              step through it, no browser needed
+  hhttpp explain serve-text                             read the lesson's text
+  hhttpp check serve-text --against 127.0.0.1:8000      judge a server you wrote
 
-Exit status: 0 done; 1 a socket call failed (the transcript shows which); 2 a wrong command line;
-3 the file to serve cannot be served; 130 interrupted by Ctrl-C.";
+Exit status: 0 done; 1 a socket call failed (the transcript shows which), or check found a difference;
+2 a wrong command line; 3 the file to serve cannot be served; 130 interrupted by Ctrl-C.";
 
 /// hhttpp: watch an HTTP server talk over Berkeley sockets, one real system call at a time.
 #[derive(Debug, Parser)]
@@ -221,7 +223,8 @@ pub fn command() -> clap::Command {
         for lesson in &LESSONS {
             lesson_cmd = lesson_cmd.mut_subcommand(lesson.name, |c| {
                 c.about(lesson.summary).after_help(format!(
-                    "Read: {}\n\nExample:\n  {}",
+                    "Read: hhttpp explain {} (or {})\n\nExample:\n  {}",
+                    lesson.name,
                     lesson.text_path(),
                     lesson.example
                 ))

@@ -97,7 +97,7 @@ pub static LESSONS: [Lesson; 7] = [
         name: "accept",
         summary: "accept one connection, show the new socket and the client's address, close it unread",
         blog_step: "accept a connection",
-        example: "hhttpp lesson accept\n  then, in a second terminal: curl -v http://127.0.0.1:8338/",
+        example: "hhttpp lesson accept\n  then, in a second terminal: hhttpp lesson fetch --request none",
         text: include_str!("../../lessons/02-accept.md"),
     },
     Lesson {
