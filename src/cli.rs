@@ -50,6 +50,22 @@ pub enum Command {
         #[arg(value_parser = lesson_name)]
         lesson: String,
     },
+    /// Run your own program under strace, and see its socket calls the way the lessons show theirs
+    #[command(after_help = TRACE_HELP)]
+    Trace {
+        /// Also line its calls and its response up with this lesson's
+        #[arg(long, value_parser = lesson_name, value_name = "LESSON")]
+        compare: Option<String>,
+        /// The file the lesson serves, for --compare serve-binary
+        #[arg(long, default_value = "assets/ice-caps.jpg")]
+        file: PathBuf,
+        /// Dump every byte of long payloads
+        #[arg(long)]
+        full_dump: bool,
+        /// The program and its arguments, after --
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
     /// Judge your own server: send a lesson's request, and compare the reply with the lesson's, byte for byte
     #[command(after_help = "Examples:\n  \
         python3 my_server.py &   # your server, listening on 127.0.0.1:8338\n  \
@@ -70,6 +86,13 @@ pub enum Command {
         timeout: Duration,
     },
 }
+
+/// The `trace` command (added to [`Command`] below).
+const TRACE_HELP: &str = "Examples:
+  hhttpp trace -- python3 my_server.py
+  hhttpp trace --compare serve-text -- python3 my_server.py
+
+Needs strace (apt-get install strace). Exit status: the program's own; 1 when --compare finds differences.";
 
 /// A lesson's name, checked against the list.
 fn lesson_name(text: &str) -> Result<String, String> {

@@ -11,6 +11,7 @@
 //! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
 //! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head.
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote.
+//! - [`program`] and [`strace`]: `hhttpp trace`, the learner's own program's socket calls, read from strace.
 //! - [`client`]: `--client`, the built-in client started next to a server lesson.
 //! - [`color`]: the one place that decides whether to colour.
 //! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
@@ -27,6 +28,8 @@ pub mod error;
 pub mod http;
 pub mod interrupt;
 pub mod lessons;
+pub mod program;
+pub mod strace;
 pub mod trace;
 
 use std::io::{self, Write};
@@ -38,21 +41,27 @@ pub use error::Error;
 use lessons::{LESSONS, Options, accept, bind, echo_request, fetch, serve_binary, serve_folder, serve_text};
 use trace::{Tracer, Transcript};
 
-/// Runs the command `cli` describes, printing to stdout.
-pub fn run(cli: Cli) -> Result<(), Error> {
+/// Runs the command `cli` describes, printing to stdout; returns the exit status to end with.
+pub fn run(cli: Cli) -> Result<u8, Error> {
     // Decided once, before any lesson makes a call.
     let color = color::decide(cli.color);
     match cli.command {
-        Command::Lessons => list_lessons(&mut io::stdout().lock()),
-        Command::Explain { lesson } => explain(&lesson, &mut io::stdout().lock(), color),
+        Command::Lessons => list_lessons(&mut io::stdout().lock()).map(|()| 0),
+        Command::Explain { lesson } => explain(&lesson, &mut io::stdout().lock(), color).map(|()| 0),
         Command::Check { lesson, against, file, timeout } => {
             if check::run(&lesson, &against, &file, timeout, color)? {
-                Ok(())
+                Ok(0)
             } else {
                 Err(Error::CheckFailed)
             }
         }
-        Command::Lesson(lesson) => run_lesson(&lesson, Box::new(io::stdout()), color),
+        Command::Trace { compare, file, full_dump, command } => {
+            let options =
+                program::Options { command: &command, compare: compare.as_deref(), file: &file, full_dump, color };
+            // The program's own status (0 to 255), or 1 when --compare found differences.
+            Ok(u8::try_from(program::run(&options)?).unwrap_or(1))
+        }
+        Command::Lesson(lesson) => run_lesson(&lesson, Box::new(io::stdout()), color).map(|()| 0),
     }
 }
 

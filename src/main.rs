@@ -6,7 +6,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = hhttpp::cli::parse();
     match hhttpp::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         // `hhttpp lesson … | head`: the reader has all it wanted.
         Err(err) if err.is_broken_stdout() => ExitCode::SUCCESS,
         // `q` at a `--step` prompt: say so, and end as a success.

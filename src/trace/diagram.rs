@@ -72,7 +72,7 @@ enum Row {
 
 /// The diagram's lines, one block per connection, for the last `max` connections; empty when the lesson made no
 /// connection.
-pub fn render(events: &[Event], max: usize) -> Vec<String> {
+pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
     let mut connections: Vec<Connection> = Vec::new();
     for event in events {
         if let Event::Opened { fd, peer, we_are } = event {
@@ -134,7 +134,7 @@ pub fn render(events: &[Event], max: usize) -> Vec<String> {
         if i > 0 {
             lines.push(String::new());
         }
-        lines.extend(draw(conn));
+        lines.extend(draw(conn, me));
     }
     lines
 }
@@ -159,11 +159,11 @@ fn push_data(rows: &mut Vec<Row>, to_server: bool, n: u64, first_line: &str, cal
     });
 }
 
-fn draw(conn: &Connection) -> Vec<String> {
+fn draw(conn: &Connection, me: &str) -> Vec<String> {
     // The names line up with the lifelines; the peer's address (its port varies) goes last, on a line of its own.
     let (left, right, peer) = match conn.we_are {
-        Side::Server => ("client".to_string(), format!("server (us, fd {})", conn.fd), "client"),
-        Side::Client => (format!("client (us, fd {})", conn.fd), "server".to_string(), "server"),
+        Side::Server => ("client".to_string(), format!("server ({me}, fd {})", conn.fd), "client"),
+        Side::Client => (format!("client ({me}, fd {})", conn.fd), "server".to_string(), "server"),
     };
     let mut lines = vec![format!("{left:<w$}{right}", w = WIDTH + 1), format!("│{:w$}│", "", w = WIDTH)];
     for row in &conn.rows {
@@ -210,7 +210,7 @@ mod tests {
             Event::Shutdown { fd: 4, how: "SHUT_RDWR" },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events, 10);
+        let lines = render(&events, 10, "us");
         assert_eq!(lines[0], format!("{:<57}server (us, fd 4)", "client"));
         assert_eq!(lines[7], "(the client: 127.0.0.1:51234)");
         assert!(lines[2].starts_with("│─── connect ─") && lines[2].ends_with("▶│  accept4 = 4"), "{}", lines[2]);
@@ -232,7 +232,7 @@ mod tests {
             Event::Failed { fd: 4, call: "sendto", errno: "EPIPE".into() },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events, 10);
+        let lines = render(&events, 10, "us");
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
         assert_eq!(lines.iter().filter(|l| l.starts_with("(the client: ")).count(), 2);
         assert!(lines.iter().any(|l| l.ends_with("│  recvfrom = 0") && l.starts_with("│─── FIN")));
@@ -244,7 +244,7 @@ mod tests {
         let events: Vec<_> = (0..5)
             .flat_map(|_| [Event::Opened { fd: 4, peer: peer(), we_are: Side::Server }, Event::Closed { fd: 4 }])
             .collect();
-        let lines = render(&events, 2);
+        let lines = render(&events, 2, "us");
         assert_eq!(lines[0], "(the last 2 of 5 connections)");
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
     }

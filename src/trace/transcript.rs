@@ -73,6 +73,8 @@ pub struct Transcript {
     events: Vec<Event>,
     /// `--quiet`: print only the listening line, one line per request, and the summary.
     quiet: bool,
+    /// Who made the calls, as the diagram names them: "us" in a lesson, "the program" in `hhttpp trace`.
+    me: &'static str,
     /// Where a quiet transcript's calls go.
     nowhere: io::Sink,
 }
@@ -99,7 +101,14 @@ impl Transcript {
             events: Vec::new(),
             quiet: false,
             nowhere: io::sink(),
+            me: "us",
         }
+    }
+
+    /// Names the side that made the calls in the diagram: "the program", for `hhttpp trace`.
+    pub fn calls_made_by(mut self, me: &'static str) -> Self {
+        self.me = me;
+        self
     }
 
     /// With `quiet`, calls, dumps, notes and the diagram are counted but not printed.
@@ -175,7 +184,7 @@ impl Transcript {
         if self.quiet {
             return Ok(());
         }
-        let lines = diagram::render(&self.events, DIAGRAM_CONNECTIONS);
+        let lines = diagram::render(&self.events, DIAGRAM_CONNECTIONS, self.me);
         writeln!(self.out)?;
         if lines.is_empty() {
             let title = self.style.paint(Role::Heading, "the exchange:");
@@ -229,6 +238,29 @@ impl Transcript {
         }
         writeln!(self.sink(), "{number}  {name}({args}) {result}")?;
         // A call may block next (accept4, recvfrom): whoever watches should see everything up to here.
+        self.sink().flush()
+    }
+
+    /// A call someone else's program made, as strace reported it: numbered like ours, its result as strace wrote it.
+    /// `who` goes before the call when it is not the program's first process (`[pid 1234] `).
+    pub fn foreign_call(&mut self, who: &str, name: &str, args: &str, result: &str) -> io::Result<()> {
+        self.stats.calls += 1;
+        let failed = result.starts_with("-1 ");
+        if failed {
+            self.stats.failed += 1;
+        }
+        let number = self.style.paint(Role::Number, &format!("{:>3}", self.stats.calls));
+        let name = self.style.paint(Role::CallName, name);
+        let role = if failed { Role::Failure } else { Role::Success };
+        let result = self.style.paint(role, &format!("= {result}"));
+        writeln!(self.sink(), "{number}  {who}{name}({args}) {result}")?;
+        self.sink().flush()
+    }
+
+    /// A line the traced program printed, told apart from the transcript: `┆ stdout: …`.
+    pub fn program_output(&mut self, stream: &str, line: &str) -> io::Result<()> {
+        let line = self.style.paint(Role::Dump, &format!("┆ {stream}: {line}"));
+        writeln!(self.sink(), "{INDENT}{line}")?;
         self.sink().flush()
     }
 

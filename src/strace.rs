@@ -1,0 +1,298 @@
+//! Reading strace's output: one line at a time, as `strace -f -xx -yy` writes it.
+//!
+//! `hhttpp trace` runs a learner's program under strace and shows its socket calls the way our lessons show their
+//! own. This module only reads: it splits a line into the process, the call, its arguments and its result, puts
+//! back together the calls strace reports in two halves (`<unfinished ...>`, `<... resumed>`), and turns strace's
+//! escaped strings back into bytes.
+
+/// One line of strace's output, understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A finished system call.
+    Call(Call),
+    /// A process ended: `+++ exited with N +++`, or killed by a signal (`+++ killed by SIGINT +++`).
+    Exit { pid: u32, status: Option<i32> },
+    /// Anything else (signals delivered, strace's own messages).
+    Other,
+}
+
+/// A system call as strace printed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub pid: u32,
+    pub name: String,
+    /// The arguments, split at the top-level commas, as strace wrote them.
+    pub args: Vec<String>,
+    /// What the call returned, as strace wrote it: `3<TCP:[1234]>`, `0`, `-1 EAGAIN (Resource temporarily …)`.
+    pub result: String,
+}
+
+impl Call {
+    /// True when the call returned -1.
+    pub fn failed(&self) -> bool {
+        self.result.starts_with("-1 ")
+    }
+
+    /// The number the call returned (a descriptor, a byte count), when it is one.
+    pub fn value(&self) -> Option<i64> {
+        self.result.split(['<', ' ']).next()?.parse().ok()
+    }
+}
+
+/// Puts calls back together across lines, for every process strace follows.
+#[derive(Default)]
+pub struct Reader {
+    /// The first half of a call that another process's line interrupted, by process.
+    unfinished: std::collections::HashMap<u32, String>,
+}
+
+impl Reader {
+    /// Reads one line; `None` while a call waits for its second half.
+    pub fn line(&mut self, line: &str) -> Option<Event> {
+        let (pid, rest) = split_pid(line);
+        if let Some(status) = rest.strip_prefix("+++ exited with ").and_then(|r| r.strip_suffix(" +++")) {
+            return Some(Event::Exit { pid, status: status.trim().parse().ok() });
+        }
+        if rest.starts_with("+++ killed by ") {
+            return Some(Event::Exit { pid, status: None });
+        }
+        if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
+            self.unfinished.insert(pid, head.to_string());
+            return None;
+        }
+        let whole = match rest.strip_prefix("<... ") {
+            Some(resumed) => {
+                // "<... accept4 resumed>{sa_family=…}, [16], SOCK_CLOEXEC) = 4"
+                let tail = resumed.split_once(" resumed>").map_or("", |(_, tail)| tail);
+                let head = self.unfinished.remove(&pid).unwrap_or_default();
+                let head = head.trim_end();
+                // strace cuts after an argument's comma, or right after the opening parenthesis.
+                let joiner = if head.ends_with(',') { " " } else { "" };
+                format!("{head}{joiner}{tail}")
+            }
+            None => rest.to_string(),
+        };
+        Some(parse_call(pid, &whole).map_or(Event::Other, Event::Call))
+    }
+}
+
+/// `12345 listen(3, 1) = 0` → (12345, `listen(3, 1) = 0`); a line without a pid belongs to process 0.
+fn split_pid(line: &str) -> (u32, &str) {
+    match line.split_once(' ') {
+        Some((pid, rest)) if pid.chars().all(|c| c.is_ascii_digit()) && !pid.is_empty() => {
+            (pid.parse().unwrap_or(0), rest.trim_start())
+        }
+        _ => (0, line),
+    }
+}
+
+/// `name(args) = result`, or `None` when the line is not a call.
+fn parse_call(pid: u32, text: &str) -> Option<Call> {
+    let open = text.find('(')?;
+    let name = &text[..open];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let close = matching_paren(text, open)?;
+    let result = text[close + 1..].trim_start().strip_prefix('=')?.trim().to_string();
+    Some(Call { pid, name: name.to_string(), args: split_args(&text[open + 1..close]), result })
+}
+
+/// The index of the `)` that closes the `(` at `open`, skipping strings and nested brackets.
+fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 && c == ')' {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits at the commas that are not inside a string, brackets or a descriptor's `<…>` annotation.
+pub fn split_args(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+    // Inside `4<TCP:[127.0.0.1:80->127.0.0.1:5]>`: the brackets opened since the `<` (the `->` is not an end).
+    let mut annotation: Option<i32> = None;
+    for c in args.chars() {
+        if let Some(inner) = annotation.as_mut() {
+            current.push(c);
+            match c {
+                '[' => *inner += 1,
+                ']' => *inner -= 1,
+                '>' if *inner == 0 && !current.ends_with("->") => annotation = None,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '<' && !current.trim().is_empty() && current.trim().chars().all(|d| d.is_ascii_digit()) {
+            annotation = Some(0);
+            current.push(c);
+            continue;
+        }
+        if in_string {
+            current.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
+/// The bytes of a string strace printed: `"\x47\x45\x54"` (with or without its quotes, and its `...` when cut).
+pub fn unescape(quoted: &str) -> Vec<u8> {
+    let text = quoted.trim_end_matches("...");
+    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    let mut bytes = Vec::with_capacity(text.len() / 4);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                bytes.push(u8::from_str_radix(&hex, 16).unwrap_or(b'?'));
+            }
+            Some('n') => bytes.push(b'\n'),
+            Some('r') => bytes.push(b'\r'),
+            Some('t') => bytes.push(b'\t'),
+            Some('v') => bytes.push(0x0b),
+            Some('f') => bytes.push(0x0c),
+            Some(d) if d.is_digit(8) => {
+                let mut value = d.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(next) => {
+                            value = value * 8 + next;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                bytes.push(value as u8);
+            }
+            Some(other) => {
+                let mut buf = [0u8; 4];
+                bytes.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
+            }
+            None => {}
+        }
+    }
+    bytes
+}
+
+/// A descriptor argument as `-yy` writes it: `4<TCP:[127.0.0.1:8338->127.0.0.1:51234]>` → (4, `TCP:[…]`).
+pub fn descriptor(arg: &str) -> Option<(i32, String)> {
+    let (fd, rest) = arg.split_once('<')?;
+    let fd = fd.trim().parse().ok()?;
+    let what = rest.strip_suffix('>')?;
+    Some((fd, String::from_utf8_lossy(&unescape(what)).into_owned()))
+}
+
+/// True for a descriptor that `-yy` names as a TCP socket, over IPv4 or IPv6.
+pub fn is_tcp(annotation: &str) -> bool {
+    annotation.starts_with("TCP:") || annotation.starts_with("TCPv6:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(line: &str) -> Call {
+        match Reader::default().line(line) {
+            Some(Event::Call(call)) => call,
+            other => panic!("not a call: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_line_splits_into_pid_name_args_and_result() {
+        let c = call(
+            r#"12083 bind(3<TCP:[327318]>, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("\x31\x32")}, 16) = 0"#,
+        );
+        assert_eq!((c.pid, c.name.as_str(), c.result.as_str()), (12083, "bind", "0"));
+        assert_eq!(c.args.len(), 3);
+        assert_eq!(c.args[2], "16");
+        assert_eq!(descriptor(&c.args[0]), Some((3, "TCP:[327318]".to_string())));
+        let failed = call("7 bind(3<TCP:[1]>, {sa_family=AF_INET}, 16) = -1 EADDRINUSE (Address already in use)");
+        assert!(failed.failed());
+        assert_eq!(failed.result, "-1 EADDRINUSE (Address already in use)");
+    }
+
+    #[test]
+    fn an_annotation_with_an_arrow_stays_one_argument() {
+        let args = split_args("4<TCP:[127.0.0.1:44941->127.0.0.1:33754]>, {sa_family=AF_INET}, [128 => 16]");
+        assert_eq!(args, vec!["4<TCP:[127.0.0.1:44941->127.0.0.1:33754]>", "{sa_family=AF_INET}", "[128 => 16]"]);
+    }
+
+    #[test]
+    fn strings_come_back_as_bytes() {
+        assert_eq!(unescape(r#""\x47\x45\x54\x20\x0d\x0a""#), b"GET \r\n");
+        assert_eq!(unescape(r#""a\"b\\c\n\0\377"..."#), b"a\"b\\c\n\0\xff");
+        let annotated = r"4<TCP:[\x31\x32\x37\x2e\x30\x2e\x30\x2e\x31:80]>";
+        assert_eq!(descriptor(annotated), Some((4, "TCP:[127.0.0.1:80]".to_string())));
+    }
+
+    #[test]
+    fn a_call_in_two_halves_is_put_back_together() {
+        let mut reader = Reader::default();
+        assert_eq!(reader.line("5 accept4(3<TCP:[1]>,  <unfinished ...>"), None);
+        assert_eq!(
+            reader.line("6 write(1</dev/pts/0>, \"hi\", 2) = 2").map(|e| matches!(e, Event::Call(_))),
+            Some(true)
+        );
+        let Some(Event::Call(c)) =
+            reader.line("5 <... accept4 resumed>{sa_family=AF_INET}, [16], SOCK_CLOEXEC) = 4<TCP:[2]>")
+        else {
+            panic!("no call")
+        };
+        assert_eq!(c.name, "accept4");
+        assert_eq!(c.args.len(), 4, "{:?}", c.args);
+        assert_eq!(c.value(), Some(4));
+        assert_eq!(reader.line("5 +++ exited with 3 +++"), Some(Event::Exit { pid: 5, status: Some(3) }));
+    }
+}

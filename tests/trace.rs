@@ -1,0 +1,99 @@
+//! `hhttpp trace`: a learner's own program (Python servers of ours, in tests/programs/), run under strace and
+//! shown in the lessons' form, with notes, and lined up with a lesson by `--compare`.
+//!
+//! Needs strace and python3; without them the tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set.
+
+mod common;
+
+use std::process::Command;
+
+use common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
+
+fn tools() -> bool {
+    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    let (strace, python) = (Command::new("strace").arg("-V").output().is_ok(), has("python3"));
+    if !(strace && python) {
+        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "strace and python3 are required here");
+        eprintln!("skipped: hhttpp trace's tests need strace and python3");
+    }
+    strace && python
+}
+
+/// Traces `program`, plays a client sending the canonical request, and returns (exit code, transcript, reply).
+fn trace(extra: &[&str], program: &str) -> (Option<i32>, String, Vec<u8>) {
+    let mut args = vec!["trace"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "python3", program]);
+    let mut traced = Running::start(&args);
+    let reply = exchange(traced.address(), REQUEST);
+    let done = traced.finish();
+    (done.status.code(), done.stdout, reply)
+}
+
+#[test]
+fn a_blog_style_server_is_shown_call_by_call_with_the_bytes_on_the_wire() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, reply) = trace(&["--full-dump"], "tests/programs/blog_server.py");
+    assert_eq!(code, Some(0), "the program's own exit status: {transcript}");
+    assert_eq!(reply, b"HTTP/1.1 200 OK\n\n<h1>Hello World</h1>");
+    assert_eq!(dumped_bytes(&transcript, "◀"), REQUEST, "the dumps hold the bytes the program received");
+    assert_eq!(dumped_bytes(&transcript, "▶"), reply, "and the bytes it sent");
+    assert!(transcript.contains("  listen(3, 1) = 0"));
+    assert!(transcript.contains("a backlog of 1, as in the blog"));
+    assert!(transcript.contains("the response: no Content-Length header"));
+    assert!(transcript.contains("the response: expected \\r\\n after the status line, got \\n"));
+    assert!(transcript.contains("┆ stdout: listening on http://127.0.0.1:"), "the program's output passes through");
+    assert!(!transcript.contains("</dev/") && !transcript.contains("</usr/"), "no file or terminal is shown");
+    settings().bind(|| insta::assert_snapshot!("trace_blog_server", transcript));
+}
+
+#[test]
+fn compare_names_the_blog_servers_differences_from_serve_text() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, _) = trace(&["--compare", "serve-text"], "tests/programs/blog_server.py");
+    assert_eq!(code, Some(1), "differences exit 1: {transcript}");
+    assert!(transcript.contains("  ✓ listen(1)"));
+    assert!(transcript.contains("  ✗ the response: no Content-Length header"));
+    assert!(transcript.contains("  ✗ the response: differs from hhttpp lesson serve-text at byte 15"));
+    assert!(transcript.contains("4 differences from the lesson"), "{transcript}");
+}
+
+#[test]
+fn a_faithful_server_compares_clean() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, reply) = trace(&["--compare", "serve-text"], "tests/programs/good_server.py");
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(reply.ends_with(b"<h1>Hello World</h1>"));
+    assert!(!transcript.contains('✗'), "{transcript}");
+    assert!(transcript.contains("✓ the response matches hhttpp lesson serve-text's, byte for byte"));
+}
+
+#[test]
+fn a_sloppy_server_gets_every_note_and_difference() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, _) = trace(&["--compare", "serve-text"], "tests/programs/sloppy_server.py");
+    assert_eq!(code, Some(1), "{transcript}");
+    assert!(transcript.contains("✗ missing: setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)"), "{transcript}");
+    assert!(transcript.contains("✗ listen(1): a backlog of 5; the lesson's is 1"));
+    assert!(transcript.contains("✗ recv(4096): a buffer of 1024 bytes; the lesson's is 4096"));
+    assert!(transcript.contains("✗ missing: shutdown(SHUT_RDWR)"));
+    assert!(transcript.contains("✗ the response: no Content-Type header"));
+    assert!(transcript.contains("the program ended with 2 sockets never closed (fd 3, 4)"), "{transcript}");
+}
+
+#[test]
+fn without_a_command_or_strace_it_says_what_is_missing() {
+    let out = hhttpp(&["trace"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "clap: COMMAND is required");
+    let out = hhttpp(&["trace", "--", "true"]).env("PATH", "/nonexistent").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("which is not installed (apt-get install strace)"));
+}
