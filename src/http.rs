@@ -49,11 +49,15 @@ impl HeadReader {
             self.bytes.extend_from_slice(received);
             return self.status;
         }
-        // The blank line may straddle the join: look again at the last 3 bytes we already had.
-        let from = self.bytes.len().saturating_sub(3);
         self.bytes.extend_from_slice(received);
+        // Empty lines before the request line are ignored, as HTTP asks (RFC 9112, 2.2) and httparse does. The
+        // blank line may straddle the join with the bytes we already had: look again at their last 3.
+        let leading = self.bytes.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let from = (self.bytes.len() - received.len()).saturating_sub(3).max(leading);
         self.status = match find_head_end(&self.bytes[from..]) {
-            Some(end) => HeadStatus::Complete { head_len: from + end },
+            Some(end) if from + end <= self.limit => HeadStatus::Complete { head_len: from + end },
+            // A head longer than the limit is too large, however the bytes came in.
+            Some(_) => HeadStatus::TooLarge,
             None if self.bytes.len() >= self.limit => HeadStatus::TooLarge,
             None => HeadStatus::Incomplete,
         };
@@ -71,7 +75,7 @@ impl HeadReader {
     }
 }
 
-/// The index just past the first blank line (`\r\n\r\n` or `\n\n`), if there is one.
+/// The index just past the first blank line (`\r\n\r\n`, `\n\n`, or the mixed `\n\r\n`), if there is one.
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
     (0..bytes.len()).find_map(|i| {
         let rest = &bytes[i..];
@@ -167,10 +171,11 @@ fn parse_error(err: httparse::Error) -> &'static str {
 /// One line for the transcript: what the request is, or why it is not one.
 pub fn describe(result: &Result<Request, BadRequest>) -> String {
     match result {
+        // The method and path may hold any UTF-8: escaped, so that no control character reaches the terminal.
         Ok(r) => format!(
             "the request: {} {} HTTP/1.{}, {} header{}, a head of {} bytes",
-            r.method,
-            r.path,
+            crate::trace::format::escape(r.method.as_bytes()),
+            crate::trace::format::escape(r.path.as_bytes()),
             r.version,
             r.headers,
             if r.headers == 1 { "" } else { "s" },
@@ -339,6 +344,33 @@ mod tests {
         assert_eq!(reader.status(), HeadStatus::Complete { head_len: whole.len() });
         assert_eq!(read(&[b"GET / HTTP/1.1\n\n"]).status(), HeadStatus::Complete { head_len: 16 });
         assert_eq!(read(&[b"GET / HTTP/1.1\r\n"]).status(), HeadStatus::Incomplete);
+    }
+
+    #[test]
+    fn empty_lines_before_the_request_line_are_ignored() {
+        let whole = b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        for cut in 0..whole.len() {
+            let reader = read(&[&whole[..cut], &whole[cut..]]);
+            assert_eq!(reader.status(), HeadStatus::Complete { head_len: whole.len() }, "cut at {cut}");
+            assert_eq!(parse_request(&reader).map(|r| r.head_len), Ok(whole.len()));
+        }
+    }
+
+    #[test]
+    fn a_head_that_ends_past_the_limit_is_too_large_however_it_arrives() {
+        let mut head = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        head.resize(100, b'a');
+        head.extend_from_slice(b"\r\n\r\n");
+        let mut reader = HeadReader::new(64);
+        assert_eq!(reader.push(&head[..50]), HeadStatus::Incomplete);
+        assert_eq!(reader.push(&head[50..]), HeadStatus::TooLarge);
+        assert_eq!(read(&[&head]).status(), HeadStatus::Complete { head_len: 104 }, "MAX_HEAD is far above 104");
+    }
+
+    #[test]
+    fn a_path_with_control_characters_is_described_escaped() {
+        let described = describe(&parse_request(&read(&[b"GET /\xC2\x9B31m HTTP/1.1\r\n\r\n"])));
+        assert!(described.contains(r"/\xC2\x9B31m"), "{described}");
     }
 
     #[test]

@@ -137,6 +137,7 @@ pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> 
         Err(_) => return result.map(drop),
     };
     tracer.with(|t| {
+        t.aftermath()?;
         t.diagram()?;
         t.summary(&extra)?;
         t.line(&format!("read about it: {}", lesson.text_path()))?;

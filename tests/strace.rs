@@ -58,6 +58,8 @@ fn transcript_calls(transcript: &str) -> Vec<String> {
         .filter_map(|line| {
             let line = line.trim_start();
             let (number, call) = line.split_once("  ")?;
+            // The TCP state after a call (`  ⟨LISTEN⟩`) is the transcript's own reading, not part of the call.
+            let call = call.split("  ⟨").next().unwrap_or(call);
             number.chars().all(|c| c.is_ascii_digit()).then(|| call.to_string())
         })
         .collect()

@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::process::Stdio;
 
-use common::{REQUEST, Running, dumped_bytes, hhttpp, settings};
+use common::{REQUEST, Running, client_settings, dumped_bytes, hhttpp, settings};
 use hhttpp::lessons::LESSONS;
 
 /// Runs a server lesson with `--client` to its end and returns (transcript, stderr).
@@ -31,7 +31,7 @@ fn fetch_resolves_connects_sends_and_reads_until_the_close() {
     // What the client received is what the server sent, byte for byte.
     assert_eq!(dumped_bytes(&transcript, "◀"), dumped_bytes(&served.stdout, "▶"));
     assert!(transcript.contains("recvfrom(3, buf, 4096, 0, NULL, NULL) = 0"), "read until the server closed");
-    settings().bind(|| insta::assert_snapshot!("fetch", transcript));
+    client_settings().bind(|| insta::assert_snapshot!("fetch", transcript));
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn all_six_lessons_can_be_stepped_through_without_a_browser_and_match_their_snap
     let url = format!("http://{}/", server.address());
     let (transcript, _) = stepped(&["lesson", "fetch", &url, "--request", "canonical", "--full-dump"], 40);
     server.finish();
-    settings().bind(|| insta::assert_snapshot!("fetch", transcript));
+    client_settings().bind(|| insta::assert_snapshot!("fetch", transcript));
 }
 
 #[test]

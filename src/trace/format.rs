@@ -124,7 +124,7 @@ pub fn preview(bytes: &[u8], max_chars: usize) -> String {
     let mut chars = 0;
     let mut cut = false;
     // Each byte gives at least one character, so the first few bytes are all a preview can need.
-    let head = &bytes[..bytes.len().min(max_chars * 4 + 4)];
+    let head = &bytes[..bytes.len().min(max_chars.saturating_mul(4).saturating_add(4))];
     for_each_piece(head, |piece| {
         let n = piece.chars().count();
         if chars + n > max_chars {
@@ -150,6 +150,11 @@ fn for_each_piece(bytes: &[u8], mut f: impl FnMut(&str) -> bool) {
                 '\t' => buf.push_str("\\t"),
                 '\\' => buf.push_str("\\\\"),
                 '"' => buf.push_str("\\\""),
+                // Characters that reorder the text around them (bidirectional controls): shown by number.
+                c if matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+                {
+                    let _ = write!(buf, "\\u{{{:04X}}}", u32::from(c));
+                }
                 // A control character: one byte when ASCII, two for U+0080..U+009F; each byte shown as \xNN.
                 c if c.is_control() => {
                     let mut utf8 = [0u8; 4];
@@ -225,6 +230,8 @@ mod tests {
         assert_eq!(escape(b"GET /\xFF HTTP/1.1\r\n"), r"GET /\xFF HTTP/1.1\r\n");
         assert_eq!(escape("caf\u{e9} \"q\" \\ \t\0".as_bytes()), r#"café \"q\" \\ \t\x00"#);
         assert_eq!(escape(b"\xC3"), r"\xC3", "a lone lead byte is not valid UTF-8");
+        assert_eq!(escape("a\u{202e}b".as_bytes()), r"a\u{202E}b", "a right-to-left override cannot reorder the line");
+        assert_eq!(preview(b"abc", usize::MAX), "\"abc\"");
     }
 
     #[test]

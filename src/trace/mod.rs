@@ -10,6 +10,7 @@ pub mod diagram;
 pub mod format;
 pub mod socket;
 pub mod style;
+pub mod tcp;
 pub mod transcript;
 
 use std::cell::RefCell;
@@ -94,6 +95,17 @@ impl Tracer {
     /// See [`Transcript::call`].
     pub fn call(&self, name: &str, args: &str, result: Result<String, &io::Error>) -> io::Result<()> {
         self.with(|t| t.call(name, args, result))
+    }
+
+    /// See [`Transcript::call_in_state`].
+    pub fn call_in_state(
+        &self,
+        name: &str,
+        args: &str,
+        result: Result<String, &io::Error>,
+        state: Option<&str>,
+    ) -> io::Result<()> {
+        self.with(|t| t.call_in_state(name, args, result, state))
     }
 
     /// See [`Transcript::note`].

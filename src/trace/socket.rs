@@ -20,6 +20,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use super::Tracer;
 use super::diagram::{Event, Side};
 use super::format::{self, plural};
+use super::tcp;
 use super::transcript::Direction;
 use crate::error::Error;
 use crate::interrupt;
@@ -40,6 +41,9 @@ pub struct TracedSocket {
     name: &'static str,
     /// The address at the other end, or where we listen: it names the socket in error messages.
     addr: Option<SocketAddr>,
+    /// True once `shutdown` has run: the TCP state is then in flux, and not shown.
+    shut_down: std::cell::Cell<bool>,
+
     tracer: Tracer,
 }
 
@@ -61,7 +65,14 @@ impl TracedSocket {
             Ok(socket) => {
                 let fd = socket.as_raw_fd();
                 tracer.call("socket", &args, Ok(fd.to_string()))?;
-                Ok(TracedSocket { socket: Some(socket), fd, name, addr: None, tracer: tracer.clone() })
+                Ok(TracedSocket {
+                    socket: Some(socket),
+                    fd,
+                    name,
+                    addr: None,
+                    shut_down: Default::default(),
+                    tracer: tracer.clone(),
+                })
             }
             Err(err) => {
                 tracer.call("socket", &args, Err(&err))?;
@@ -162,12 +173,13 @@ impl TracedSocket {
             ),
             Err(_) => format!("{}, addr, [{SOCKADDR_STORAGE_LEN}], SOCK_CLOEXEC", self.fd),
         };
-        let (socket, peer) = self.finish(
+        let (socket, peer) = self.finish_and_show(
             "accept4",
             args,
             result,
             |(socket, _)| socket.as_raw_fd().to_string(),
             || format!("accept a connection on {}", self.describe()),
+            |(socket, _)| Some(socket.as_raw_fd()),
         )?;
         self.tracer.count_connection();
         let fd = socket.as_raw_fd();
@@ -177,6 +189,7 @@ impl TracedSocket {
             fd,
             name: "client_connection",
             addr: Some(peer),
+            shut_down: Default::default(),
             tracer: self.tracer.clone(),
         };
         Ok((conn, peer))
@@ -240,6 +253,7 @@ impl TracedSocket {
         };
         let socket = self.begin("shutdown", &format!("{}.shutdown({py_how})", self.name))?;
         let result = socket.shutdown(how);
+        self.shut_down.set(result.is_ok());
         let args = format!("{}, {c_how}", self.fd);
         self.finish(
             "shutdown",
@@ -273,6 +287,8 @@ impl TracedSocket {
         // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it.
         let rc = unsafe { libc::close(fd) };
         let result = if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
+        // The descriptor is gone; what the kernel keeps of the connection (FIN_WAIT2, TIME_WAIT) changes in the
+        // next instants, as the peer answers, so the transcript shows it once settled, after the lesson.
         match &result {
             Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()))?,
             Err(err) => self.tracer.call("close", &fd.to_string(), Err(err))?,
@@ -312,9 +328,28 @@ impl TracedSocket {
         value: impl FnOnce(&T) -> String,
         what: impl FnOnce() -> String,
     ) -> Result<T, Error> {
+        self.finish_and_show(name, args, result, value, what, |_| None)
+    }
+
+    /// [`finish`](Self::finish), also showing the TCP state of the socket the call returned (`accept4`'s).
+    fn finish_and_show<T>(
+        &self,
+        name: &'static str,
+        args: String,
+        result: io::Result<T>,
+        value: impl FnOnce(&T) -> String,
+        what: impl FnOnce() -> String,
+        returned: impl FnOnce(&T) -> Option<RawFd>,
+    ) -> Result<T, Error> {
         match result {
             Ok(ok) => {
-                self.tracer.call(name, &args, Ok(value(&ok)))?;
+                let mut state = self.tcp_state(self.fd).map(str::to_string);
+                if let Some(new) = returned(&ok)
+                    && let Some(new_state) = self.tcp_state(new)
+                {
+                    state = Some(format!("{}; fd {new}: {new_state}", state.unwrap_or_default()));
+                }
+                self.tracer.call_in_state(name, &args, Ok(value(&ok)), state.as_deref())?;
                 Ok(ok)
             }
             Err(err) => {
@@ -324,6 +359,25 @@ impl TracedSocket {
                 Err(call_error(name, what(), err))
             }
         }
+    }
+
+    /// The TCP state the kernel reports for the socket `fd` now, if it lists it. A connection's pair of addresses is
+    /// remembered, to find what the kernel keeps of it after the lesson.
+    fn tcp_state(&self, fd: RawFd) -> Option<&'static str> {
+        if self.tracer.with(|t| t.skips_states()) {
+            return None;
+        }
+        if self.shut_down.get() {
+            // After our FIN the state changes within microseconds, as the peer answers (FIN_WAIT1, FIN_WAIT2, then
+            // out of the table as TIME_WAIT): a reading now would differ from run to run. The settled state is
+            // shown after the lesson.
+            return None;
+        }
+        let entry = tcp::by_fd(fd)?;
+        if !entry.remote.ip().is_unspecified() {
+            self.tracer.with(|t| t.connection_pair(entry.local, entry.remote));
+        }
+        Some(entry.state)
     }
 
     fn describe(&self) -> String {

@@ -73,6 +73,8 @@ pub struct Transcript {
     events: Vec<Event>,
     /// `--quiet`: print only the listening line, one line per request, and the summary.
     quiet: bool,
+    /// The connections the lesson made, for [`aftermath`](Self::aftermath).
+    pairs: Vec<(std::net::SocketAddr, std::net::SocketAddr)>,
     /// Who made the calls, as the diagram names them: "us" in a lesson, "the program" in `hhttpp trace`.
     me: &'static str,
     /// Where a quiet transcript's calls go.
@@ -102,6 +104,7 @@ impl Transcript {
             quiet: false,
             nowhere: io::sink(),
             me: "us",
+            pairs: Vec::new(),
         }
     }
 
@@ -174,6 +177,52 @@ impl Transcript {
         self.held.is_some()
     }
 
+    /// True when a call's TCP state would not be printed (quiet, or inside a summarised run): no need to read it.
+    pub fn skips_states(&self) -> bool {
+        self.quiet || self.held.is_some()
+    }
+
+    /// Remembers a connection (our address, the peer's), to show what the kernel keeps of it after the lesson.
+    pub fn connection_pair(&mut self, local: std::net::SocketAddr, remote: std::net::SocketAddr) {
+        if !self.pairs.contains(&(local, remote)) {
+            self.pairs.push((local, remote));
+        }
+    }
+
+    /// After the lesson: what the kernel keeps of each connection once every socket is closed, TIME_WAIT most often.
+    /// The states settle a moment after the last close, so we look again for up to half a second.
+    pub fn aftermath(&mut self) -> io::Result<()> {
+        if self.quiet || self.pairs.is_empty() {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        let mut states: Vec<Option<&'static str>>;
+        loop {
+            states = self.pairs.iter().map(|(l, r)| super::tcp::by_pair(*l, *r).map(|e| e.state)).collect();
+            let settled = states.iter().all(|s| matches!(s, None | Some("TIME_WAIT")));
+            if settled || std::time::Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        writeln!(self.out)?;
+        let title = self.style.paint(Role::Heading, "after the last close, the kernel's TCP table:");
+        writeln!(self.out, "{title}")?;
+        for ((local, remote), state) in self.pairs.clone().iter().zip(states) {
+            let text = match state {
+                Some("TIME_WAIT") => format!(
+                    "{local} ↔ {remote}: TIME_WAIT. The side that closes first keeps the pair for 60 s, so that late \
+                     packets of this connection cannot land in a new one; meanwhile a new bind of {local} needs \
+                     SO_REUSEADDR (lesson 1)"
+                ),
+                Some(other) => format!("{local} ↔ {remote}: {other}"),
+                None => format!("{local} ↔ {remote}: gone (the other side closed first, so it keeps the TIME_WAIT)"),
+            };
+            writeln!(self.out, "{INDENT}{text}")?;
+        }
+        Ok(())
+    }
+
     /// Records what a call did to a connection, for [`diagram`](Self::diagram).
     pub fn event(&mut self, event: Event) {
         self.events.push(event);
@@ -219,6 +268,17 @@ impl Transcript {
     ///
     /// `result` is the success value as strace prints it (`3`, `0`, `78`) or the error the call returned.
     pub fn call(&mut self, name: &str, args: &str, result: Result<String, &io::Error>) -> io::Result<()> {
+        self.call_in_state(name, args, result, None)
+    }
+
+    /// A call, with the TCP state its socket is in afterwards (`⟨LISTEN⟩`), as the kernel reports it.
+    pub fn call_in_state(
+        &mut self,
+        name: &str,
+        args: &str,
+        result: Result<String, &io::Error>,
+        state: Option<&str>,
+    ) -> io::Result<()> {
         self.stats.calls += 1;
         let number = self.style.paint(Role::Number, &format!("{:>3}", self.stats.calls));
         let name = self.style.paint(Role::CallName, name);
@@ -236,7 +296,8 @@ impl Transcript {
                 held.first = self.stats.calls;
             }
         }
-        writeln!(self.sink(), "{number}  {name}({args}) {result}")?;
+        let state = state.map(|s| format!("  {}", self.style.paint(Role::Note, &format!("⟨{s}⟩")))).unwrap_or_default();
+        writeln!(self.sink(), "{number}  {name}({args}) {result}{state}")?;
         // A call may block next (accept4, recvfrom): whoever watches should see everything up to here.
         self.sink().flush()
     }

@@ -1,0 +1,126 @@
+//! TCP states, as the kernel reports them in `/proc/net/tcp` and `/proc/net/tcp6`.
+//!
+//! After a call, the transcript shows the state of the socket it was made on (`⟨LISTEN⟩`, `⟨ESTABLISHED⟩`,
+//! `⟨FIN_WAIT2⟩`), found by the socket's inode, the number `fstat` gives its descriptor. Reading these files is not a
+//! socket call: it adds none to the transcript (strace shows it as an `openat`, a `read` and a `close` of a file).
+//! Once a socket is closed it has no inode any more, but its connection may live on in the kernel (`FIN_WAIT2`,
+//! `TIME_WAIT`): we find that by the pair of addresses the socket had.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::RawFd;
+
+/// One row of the kernel's TCP table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub state: &'static str,
+    /// 0 for a connection no descriptor refers to any more.
+    pub inode: u64,
+}
+
+/// Every row of `/proc/net/tcp` and `/proc/net/tcp6`, as they are now.
+pub fn table() -> Vec<Entry> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .flat_map(|text| text.lines().skip(1).filter_map(parse_row).collect::<Vec<_>>())
+        .collect()
+}
+
+/// The row of the socket behind `fd`, if the kernel lists it (a socket that is only bound, or not even that, is
+/// not in the table).
+pub fn by_fd(fd: RawFd) -> Option<Entry> {
+    let inode = inode(fd)?;
+    table().into_iter().find(|e| e.inode == inode)
+}
+
+/// The row of the connection between `local` and `remote`, with or without a descriptor.
+pub fn by_pair(local: SocketAddr, remote: SocketAddr) -> Option<Entry> {
+    table().into_iter().find(|e| e.local == local && e.remote == remote)
+}
+
+/// The socket's inode number: `fstat` on its descriptor (not a socket call).
+fn inode(fd: RawFd) -> Option<u64> {
+    // SAFETY: an all-zero `stat` is valid output space, and fstat only writes into it.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat on a descriptor we own; it fails cleanly on a closed one.
+    (unsafe { libc::fstat(fd, &mut stat) } == 0).then_some(stat.st_ino)
+}
+
+/// `   3: 0100007F:2092 0100007F:C812 01 … inode …`
+fn parse_row(line: &str) -> Option<Entry> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let local = parse_address(fields.get(1)?)?;
+    let remote = parse_address(fields.get(2)?)?;
+    let state = state_name(u8::from_str_radix(fields.get(3)?, 16).ok()?);
+    let inode = fields.get(9)?.parse().ok()?;
+    Some(Entry { local, remote, state, inode })
+}
+
+/// `0100007F:2092` → 127.0.0.1:8338. The address is the kernel's in-memory bytes printed as 32-bit words.
+fn parse_address(text: &str) -> Option<SocketAddr> {
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    // Each 8-digit group is a 32-bit word of the address as it lies in memory, printed as a little-endian number:
+    // reversing each group's 4 bytes gives the address in network order.
+    let printed: Option<Vec<u8>> =
+        (0..ip.len() / 2).map(|i| ip.get(i * 2..i * 2 + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect();
+    let network: Vec<u8> = printed?.chunks(4).flat_map(|w| w.iter().rev().copied().collect::<Vec<_>>()).collect();
+    match network.len() {
+        4 => Some(SocketAddr::from((Ipv4Addr::new(network[0], network[1], network[2], network[3]), port))),
+        16 => {
+            let octets: [u8; 16] = network.try_into().ok()?;
+            Some(SocketAddr::from((Ipv6Addr::from(octets), port)))
+        }
+        _ => None,
+    }
+}
+
+/// The kernel's state numbers (include/net/tcp_states.h), by the names `ss` and the RFC use.
+fn state_name(state: u8) -> &'static str {
+    match state {
+        0x01 => "ESTABLISHED",
+        0x02 => "SYN_SENT",
+        0x03 => "SYN_RECV",
+        0x04 => "FIN_WAIT1",
+        0x05 => "FIN_WAIT2",
+        0x06 => "TIME_WAIT",
+        0x07 => "CLOSE",
+        0x08 => "CLOSE_WAIT",
+        0x09 => "LAST_ACK",
+        0x0A => "LISTEN",
+        0x0B => "CLOSING",
+        0x0C => "NEW_SYN_RECV",
+        _ => "UNKNOWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_read_as_the_kernel_means_them() {
+        let row =
+            "   0: 0100007F:2092 0100007F:C812 0A 00000000:00000000 00:00000000 00000000     0        0 359921 1 0";
+        let entry = parse_row(row).unwrap();
+        assert_eq!(entry.local, "127.0.0.1:8338".parse().unwrap());
+        assert_eq!(entry.remote, "127.0.0.1:51218".parse().unwrap());
+        assert_eq!((entry.state, entry.inode), ("LISTEN", 359921));
+        let v6 =
+            "   0: 00000000000000000000000001000000:A105 00000000000000000000000001000000:BD7E 06 0:0 03:0 0 0 0 0 3 0";
+        let entry = parse_row(v6).unwrap();
+        assert_eq!(entry.local, "[::1]:41221".parse().unwrap());
+        assert_eq!((entry.state, entry.inode), ("TIME_WAIT", 0));
+    }
+
+    #[test]
+    fn a_listening_socket_of_ours_is_found_by_its_descriptor() {
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let entry = by_fd(listener.as_raw_fd()).expect("in the table");
+        assert_eq!(entry.state, "LISTEN");
+        assert_eq!(entry.local, listener.local_addr().unwrap());
+    }
+}
