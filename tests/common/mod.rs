@@ -75,14 +75,28 @@ impl Running {
         Running::spawn(hhttpp(args))
     }
 
+    /// Starts `hhttpp ARGS` with its stdin piped, for `--step`: the returned writer presses Enter.
+    pub fn start_with_stdin(args: &[&str]) -> (Running, std::process::ChildStdin) {
+        let mut cmd = hhttpp(args);
+        cmd.stdin(Stdio::piped());
+        let mut running = Running::spawn_with(cmd);
+        let stdin = running.child.stdin.take().expect("piped stdin");
+        (running, stdin)
+    }
+
     /// Starts another program (strace, say) that runs hhttpp, with hhttpp's environment.
     pub fn start_program(program: &str, args: &[&str]) -> Running {
         Running::spawn(command(program, args))
     }
 
     fn spawn(mut cmd: Command) -> Running {
-        let mut child =
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start hhttpp");
+        cmd.stdin(Stdio::null());
+        Running::spawn_with(cmd)
+    }
+
+    /// Starts `cmd` (its stdin already set) with stdout read line by line and stderr kept for the end.
+    fn spawn_with(mut cmd: Command) -> Running {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start hhttpp");
         let stdout = child.stdout.take().expect("piped stdout");
         let (send, lines) = mpsc::channel();
         let reader = std::thread::spawn(move || {
