@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::lessons::{BACKLOG, RECV_BUFFER};
 use crate::strace::{self, Call, Event};
 use crate::trace::format::{escape, plural};
-use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript};
+use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript, tcp};
 use std::net::SocketAddr;
 
 /// What `hhttpp trace` was asked to do.
@@ -75,7 +75,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         Transcript::new(Box::new(io::stdout()), options.color, options.full_dump).calls_made_by("the program");
     transcript.heading(&format!(
         "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls on \
-         files and terminals are left out",
+         files and terminals are left out.\n⟨STATE⟩ is the socket's TCP state in the kernel's table, read when strace \
+         reported the call: a moment after it returned, while the program runs on",
         options.command.join(" ")
     ))?;
     let mut state = State::default();
@@ -92,6 +93,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     let status = child.wait().map_err(Error::Output)?;
     let code = status.code().unwrap_or(1);
     state.finish(&mut transcript)?;
+    transcript.aftermath()?;
     transcript.diagram()?;
     transcript.summary(&[format!("the program exited with status {code}")])?;
     if let Some(lesson) = options.compare {
@@ -204,9 +206,26 @@ impl State {
             Some((fd, _)) => fd.to_string(),
             None => readable(&call.result),
         };
-        t.foreign_call(&who, &call.name, &args, &result)?;
+        // The state now, a moment after the call returned: strace reports a call once it is done.
+        let mut state = on
+            .as_ref()
+            .filter(|_| !call.failed())
+            .and_then(|(_, what)| tcp::by_strace_name(what))
+            .map(|e| e.state.to_string());
+        if let Some((new, what)) = returns.as_ref().filter(|_| tcp_result && call.name.starts_with("accept"))
+            && let Some(entry) = tcp::by_strace_name(what)
+        {
+            state = Some(format!("{}; fd {new}: {}", state.unwrap_or_default(), entry.state));
+        }
+        t.foreign_call(&who, &call.name, &args, &result, state.as_deref())?;
         self.kept.push(Kept { name: call.name.clone(), args: call.args.clone(), failed: call.failed() });
 
+        // Remember each connection, to show what the kernel keeps of it once the program is done.
+        for (_, what) in on.iter().chain(returns.iter()) {
+            if let Some((local, remote)) = pair_of(what) {
+                t.connection_pair(local, remote);
+            }
+        }
         if let Some((new, what)) = returns.filter(|_| tcp_result) {
             self.open.entry(pid).or_default().insert(new);
             if call.name.starts_with("accept") {
@@ -341,8 +360,14 @@ impl State {
 
 /// The other end of a connected socket, from `-yy`'s name for it: `TCP:[127.0.0.1:8338->127.0.0.1:51234]`.
 fn peer_of(what: &str) -> Option<SocketAddr> {
+    pair_of(what).map(|(_, remote)| remote)
+}
+
+/// Both ends of a connected socket, from `-yy`'s name for it.
+fn pair_of(what: &str) -> Option<(SocketAddr, SocketAddr)> {
     let inside = what.split_once('[')?.1.strip_suffix(']')?;
-    inside.split_once("->")?.1.parse().ok()
+    let (local, remote) = inside.split_once("->")?;
+    Some((local.parse().ok()?, remote.parse().ok()?))
 }
 
 /// The address a `connect` names: `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("…")}`.
