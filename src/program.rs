@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::lessons::{BACKLOG, RECV_BUFFER};
 use crate::strace::{self, Call, Event};
 use crate::trace::format::{escape, plural};
-use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript, tcp};
+use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript};
 use std::net::SocketAddr;
 
 /// What `hhttpp trace` was asked to do.
@@ -75,8 +75,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         Transcript::new(Box::new(io::stdout()), options.color, options.full_dump).calls_made_by("the program");
     transcript.heading(&format!(
         "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls on \
-         files and terminals are left out.\n⟨STATE⟩ is the socket's TCP state in the kernel's table, read when strace \
-         reported the call: a moment after it returned, while the program runs on",
+         files and terminals are left out",
         options.command.join(" ")
     ))?;
     let mut state = State::default();
@@ -206,18 +205,9 @@ impl State {
             Some((fd, _)) => fd.to_string(),
             None => readable(&call.result),
         };
-        // The state now, a moment after the call returned: strace reports a call once it is done.
-        let mut state = on
-            .as_ref()
-            .filter(|_| !call.failed())
-            .and_then(|(_, what)| tcp::by_strace_name(what))
-            .map(|e| e.state.to_string());
-        if let Some((new, what)) = returns.as_ref().filter(|_| tcp_result && call.name.starts_with("accept"))
-            && let Some(entry) = tcp::by_strace_name(what)
-        {
-            state = Some(format!("{}; fd {new}: {}", state.unwrap_or_default(), entry.state));
-        }
-        t.foreign_call(&who, &call.name, &args, &result, state.as_deref())?;
+        // No TCP state here: strace reports a call after the fact (its report comes in bursts), so a state read now
+        // could be one the program reached calls later. The lessons, which make their own calls, show states.
+        t.foreign_call(&who, &call.name, &args, &result)?;
         self.kept.push(Kept { name: call.name.clone(), args: call.args.clone(), failed: call.failed() });
 
         // Remember each connection, to show what the kernel keeps of it once the program is done.
