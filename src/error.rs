@@ -31,6 +31,8 @@ pub enum Error {
     Output(io::Error),
     /// The file named on the command line cannot be opened or read.
     File { path: PathBuf, source: io::Error },
+    /// The folder `serve-folder` was given cannot be served.
+    Folder { path: PathBuf, problem: String },
     /// The file named on the command line is a directory.
     Directory { path: PathBuf },
     /// `serve-text` was given a file that is not UTF-8 text.
@@ -81,7 +83,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Call { .. } | Error::Output(_) | Error::Resolve { .. } => EXIT_SOCKET,
-            Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } => EXIT_INPUT,
+            Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } | Error::Folder { .. } => EXIT_INPUT,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Usage(_) => EXIT_USAGE,
             Error::CheckFailed => EXIT_SOCKET,
@@ -100,6 +102,7 @@ impl Error {
             ("bind", libc::EADDRNOTAVAIL) => "no interface of this machine has that address; try --host 127.0.0.1",
             ("sendto", libc::EPIPE | libc::ECONNRESET) => "the client hung up before the reply was complete",
             ("recvfrom", libc::ECONNRESET) => "the other side hung up without closing cleanly",
+            ("recvfrom", libc::EAGAIN) => "nothing arrived within --timeout",
             ("connect", libc::ECONNREFUSED) => {
                 "nothing listens there; start a server first, e.g. hhttpp lesson serve-text"
             }
@@ -124,6 +127,11 @@ impl fmt::Display for Error {
                 "cannot read {:?}: {} (the lessons serve only the file you name; check the path)",
                 path.display().to_string(),
                 lowercase_first(&reason(source))
+            ),
+            Error::Folder { path, problem } => write!(
+                f,
+                "cannot serve the folder {:?}: {problem} (name a folder, such as assets/site)",
+                path.display().to_string()
             ),
             Error::Directory { path } => {
                 write!(f, "cannot serve {:?}: it is a directory (name one file in it)", path.display().to_string())
@@ -151,6 +159,7 @@ impl std::error::Error for Error {
         match self {
             Error::Call { source, .. } | Error::Output(source) | Error::File { source, .. } => Some(source),
             Error::Directory { .. }
+            | Error::Folder { .. }
             | Error::NotUtf8 { .. }
             | Error::Interrupted
             | Error::Quit
@@ -169,7 +178,7 @@ impl From<io::Error> for Error {
 }
 
 /// The C library's wording for an OS error, without std's " (os error N)".
-fn reason(err: &io::Error) -> String {
+pub fn reason(err: &io::Error) -> String {
     match err.raw_os_error() {
         Some(code) => crate::trace::format::strerror(code),
         None => err.to_string(),

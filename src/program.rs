@@ -278,8 +278,8 @@ impl State {
                 self.written.entry((pid, fd)).or_default().extend_from_slice(sent);
             }
             "listen" if call.args.get(1).is_some_and(|b| b == "1") => t.note(
-                "a backlog of 1, as in the blog: a browser's parallel connections overflow it, and the kernel drops \
-                 them (see hhttpp lesson serve-folder)",
+                "a backlog of 1, as in the blog: a page with many pictures overflows it, and the kernel drops the \
+                 connections that do not fit; the browser retries them a second later (see hhttpp lesson serve-folder)",
             )?,
             "setsockopt" if call.args.get(2).is_some_and(|o| o == "SO_REUSEADDR") => {
                 self.reuse.insert((pid, fd));

@@ -22,6 +22,8 @@ impl Site {
         std::fs::write(root.join("canary.txt"), CANARY).expect("the canary");
         std::fs::write(site.join("index.html"), "<h1>home</h1>").expect("index");
         std::fs::write(site.join("sub dir/page.html"), "<p>sub</p>").expect("a page");
+        std::fs::write(site.join(".env"), "SECRET=1").expect("a hidden file");
+        std::fs::write(site.join("latin1.txt"), b"caf\xe9").expect("a text that is not UTF-8");
         std::os::unix::fs::symlink("../canary.txt", site.join("out.txt")).expect("a link out");
         std::os::unix::fs::symlink("/etc/hostname", site.join("abs.txt")).expect("an absolute link out");
         std::os::unix::fs::symlink("..", site.join("up")).expect("a link to the parent");
@@ -95,6 +97,8 @@ fn every_way_out_of_the_folder_is_refused_and_nothing_outside_is_read() {
         "http://localhost/../canary.txt",
         "/%2",
         "/%zz/..",
+        "/.env",
+        "/%2eenv",
     ];
     let (lesson, addr) = serve(&site.dir(), &["--quiet"]);
     for target in battery {
@@ -158,11 +162,13 @@ fn missing_files_get_404_other_methods_405_with_allow_and_head_no_body() {
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: 13\r\n"), "{head}");
     assert!(head.ends_with("\r\n\r\n"), "HEAD sends no body: {head:?}");
     assert_eq!(status(&get(addr, "/sub%20dir/")), "404", "a folder without an index.html");
-    let css = raw(addr, "GET /index.html HTTP/1.1\r\n\r\n");
-    assert!(css.contains("Content-Type: text/html; charset=utf-8\r\n"));
+    let html = raw(addr, "GET /index.html HTTP/1.1\r\n\r\n");
+    assert!(html.contains("Content-Type: text/html; charset=utf-8\r\n"), "UTF-8, checked: {html}");
+    let latin1 = raw(addr, "GET /latin1.txt HTTP/1.1\r\n\r\n");
+    assert!(latin1.contains("Content-Type: text/plain\r\n"), "no charset we have not checked: {latin1}");
     let transcript = stop(lesson);
     assert!(transcript.contains("GET /no-such.html → 404 Not Found"), "{transcript}");
-    assert!(transcript.contains("HEAD /index.html → 200 OK, 0 bytes"));
+    assert!(transcript.contains("HEAD /index.html → 200 OK, "), "the head's bytes, and no body");
 }
 
 #[test]
@@ -199,11 +205,12 @@ fn serve_folder_transcript_is_pinned() {
 
 #[test]
 fn a_folder_that_is_a_file_or_missing_is_refused_before_any_socket() {
-    for (dir, code) in [("assets/ice-caps.jpg", 2), ("no/such/folder", 3)] {
+    for (dir, code) in [("assets/ice-caps.jpg", 3), ("no/such/folder", 3)] {
         let out = hhttpp(&["lesson", "serve-folder", dir, "--port", "0"]).output().expect("run");
         assert_eq!(out.status.code(), Some(code), "{dir}");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("socket("));
-        assert!(String::from_utf8_lossy(&out.stderr).contains(dir), "the message names {dir}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with(&format!("hhttpp: cannot serve the folder {dir:?}: ")), "{stderr}");
     }
 }
 

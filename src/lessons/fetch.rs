@@ -85,7 +85,8 @@ pub fn run(
         }
         response.extend_from_slice(&buf[..n]);
     }
-    tracer.note(&http::describe_response(&response))?;
+    let described = http::describe_response(&response);
+    tracer.note(&described)?;
     s.close()?;
-    Ok(vec![format!("fetched http://{}{}", url.host_header(), url.path)])
+    Ok(vec![format!("fetched http://{}{}: {described}", url.host_header(), url.path)])
 }

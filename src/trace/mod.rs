@@ -67,10 +67,14 @@ impl Tracer {
             return Ok(());
         }
         let mut stepper = stepper.borrow_mut();
-        let number = self.with(|t| t.stats().calls) + 1;
+        // getaddrinfo is a library function, not a numbered system call.
+        let which = match name {
+            "getaddrinfo" => "next, a library call".to_string(),
+            _ => format!("next, call {}", self.with(|t| t.stats().calls) + 1),
+        };
         write!(
             stepper.prompts,
-            "     next, call {number}: {name}: {}\n     press Enter to make it, or q and Enter to stop: ",
+            "     {which}: {name}: {}\n     press Enter to make it, or q and Enter to stop: ",
             socket::explain(name)
         )?;
         stepper.prompts.flush()?;
