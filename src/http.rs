@@ -19,15 +19,15 @@ pub enum HeadStatus {
     Incomplete,
     /// The head ends after byte `head_len`, with its blank line.
     Complete { head_len: usize },
-    /// `MAX_HEAD` bytes and still no blank line: stop reading.
+    /// The limit reached with no blank line, or a head whose blank line ends past the limit: stop reading.
     TooLarge,
 }
 
 /// Gathers the bytes of one request until the blank line that ends its head.
 ///
 /// TCP delivers a byte stream, not messages: one `recv` may return half a request, or a request and a half. So we
-/// keep what each `recv` returned and look for the end of the head (`\r\n\r\n`, or `\n\n`, which lenient servers
-/// accept too) across the joins.
+/// keep what each `recv` returned and look for the end of the head (`\r\n\r\n`, or `\n\n` and `\n\r\n`, which
+/// lenient servers accept too) across the joins. Empty lines before the request line are skipped, as HTTP asks.
 #[derive(Debug)]
 pub struct HeadReader {
     bytes: Vec<u8>,
@@ -36,7 +36,7 @@ pub struct HeadReader {
 }
 
 impl HeadReader {
-    /// A reader that gives up after `limit` bytes without a blank line.
+    /// A reader for a head of at most `limit` bytes, blank line included.
     pub fn new(limit: usize) -> Self {
         HeadReader { bytes: Vec::new(), limit, status: HeadStatus::Incomplete }
     }

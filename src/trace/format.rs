@@ -106,7 +106,8 @@ pub fn strerror(code: i32) -> String {
 /// Bytes as one line of text in which nothing is hidden: `"GET /\xFF HTTP/1.1\r\n"`.
 ///
 /// Valid UTF-8 is shown as text; `\r`, `\n`, `\t`, `\\` and `"` are escaped as in Rust and C; other control bytes and
-/// every byte that is not part of valid UTF-8 are shown as `\xNN`. Nothing is lost, so two different byte strings
+/// every byte that is not part of valid UTF-8 are shown as `\xNN`; characters that reorder text (bidirectional
+/// controls such as U+202E) as `\u{202E}`. Nothing is lost, so two different byte strings
 /// never look the same.
 pub fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
