@@ -356,6 +356,20 @@ impl Transcript {
     /// The bytes one `recvfrom` returned or one `sendto` sent: a labelled preview, then the hex dump.
     pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> io::Result<()> {
         let n = bytes.len() as u64;
+        if self.quiet {
+            // Counted, not rendered: --quiet is for load tests, where formatting dumps nobody sees would cost.
+            match direction {
+                Direction::Received => {
+                    (self.stats.recv_calls, self.stats.bytes_received) =
+                        (self.stats.recv_calls + 1, self.stats.bytes_received + n)
+                }
+                Direction::Sent => {
+                    (self.stats.send_calls, self.stats.bytes_sent) =
+                        (self.stats.send_calls + 1, self.stats.bytes_sent + n)
+                }
+            }
+            return Ok(());
+        }
         let (role, label) = match direction {
             Direction::Received => {
                 self.stats.recv_calls += 1;
