@@ -125,44 +125,9 @@ fn with_buf(call: &str) -> String {
 fn decode_timeval(call: &str) -> String {
     let Some((head, rest)) = call.split_once("SO_RCVTIMEO_OLD, \"") else { return call.to_string() };
     let Some((quoted, tail)) = rest.split_once("\", ") else { return call.to_string() };
-    let bytes = unescape_c(quoted);
+    let bytes = hhttpp::strace::unescape(quoted);
     let field = |at: usize| bytes.get(at..at + 8).map_or(0, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
     format!("{head}SO_RCVTIMEO, {{tv_sec={}, tv_usec={}}}, {tail}", field(0), field(8))
-}
-
-/// strace's C string escapes (`\0`, `\3`, `\r`, `@`) back into bytes.
-fn unescape_c(text: &str) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            bytes.push(c as u8);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => bytes.push(b'\n'),
-            Some('r') => bytes.push(b'\r'),
-            Some('t') => bytes.push(b'\t'),
-            Some('v') => bytes.push(0x0b),
-            Some('f') => bytes.push(0x0c),
-            Some(d) if d.is_digit(8) => {
-                let mut value = d.to_digit(8).unwrap_or(0);
-                for _ in 0..2 {
-                    match chars.peek().and_then(|c| c.to_digit(8)) {
-                        Some(next) => {
-                            value = value * 8 + next;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                bytes.push(value as u8);
-            }
-            Some(other) => bytes.push(other as u8),
-            None => {}
-        }
-    }
-    bytes
 }
 
 fn check(name: &str, args: &[&str]) {
