@@ -25,7 +25,10 @@ use crate::error::Error;
 use crate::lessons::{BACKLOG, RECV_BUFFER};
 use crate::strace::{self, Call, Event};
 use crate::trace::format::{escape, plural};
-use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript};
+use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript, tcp};
+
+/// How long strace holds the program after each of its network calls, so that we can read the state the call left.
+const HOLD: Duration = Duration::from_millis(50);
 use std::net::SocketAddr;
 
 /// What `hhttpp trace` was asked to do.
@@ -56,7 +59,21 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     }
     let fifo = Fifo::new()?;
     let mut child = Command::new("strace")
-        .args(["-f", "-q", "-xx", "-yy", "-s", "65536", "-e", "trace=%network,read,write,readv,writev,close", "-o"])
+        .args([
+            "-f",
+            "-q",
+            "-ttt",
+            "-T",
+            "-xx",
+            "-yy",
+            "-s",
+            "65536",
+            "-e",
+            "trace=%network,read,write,readv,writev,close",
+        ])
+        // After each network call strace holds the program for a moment (it has printed the call by then), so that
+        // the TCP state we read is the one the call left, before the program moves on.
+        .args(["-e", &format!("inject=%network:delay_exit={}", HOLD.as_micros()), "-o"])
         .arg(&fifo.path)
         .arg("--")
         .args(options.command)
@@ -75,7 +92,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         Transcript::new(Box::new(io::stdout()), options.color, options.full_dump).calls_made_by("the program");
     transcript.heading(&format!(
         "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls on \
-         files and terminals are left out",
+         files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after the call, read \
+         while strace holds the program (50 ms after each network call); not shown when we could not read it in time",
         options.command.join(" ")
     ))?;
     let mut state = State::default();
@@ -168,6 +186,8 @@ struct State {
     /// Per connection: reads since its last write, and every byte written.
     reads: HashMap<(u32, i32), u64>,
     written: HashMap<(u32, i32), Vec<u8>>,
+    /// Connections the program has shut down: their state is in flux.
+    shut: HashSet<(u32, i32)>,
     /// The accepted connections, for the response to compare.
     accepted: Vec<(u32, i32)>,
     kept: Vec<Kept>,
@@ -175,6 +195,21 @@ struct State {
 
 impl State {
     fn line(&mut self, t: &mut Transcript, line: &str) -> io::Result<()> {
+        // The program's own process is the one strace reports first; its calls get no `[pid N]` prefix.
+        if self.first_pid.is_none() {
+            self.first_pid = line.split(' ').next().and_then(|pid| pid.parse().ok());
+        }
+        // A program's start reads many files, and with `-xx -s 65536` each read is a long line of hex: we skip
+        // what cannot concern a TCP socket before parsing it, so that we keep up with strace (and read each TCP
+        // state while the program is still held after its call). Halves of a split call always go through.
+        let relevant = line.contains("<TCP")
+            || line.contains("+++")
+            || line.contains(" resumed>")
+            || line.contains("<unfinished")
+            || [" socket(", " accept(", " accept4("].iter().any(|call| line.contains(call));
+        if !relevant {
+            return Ok(());
+        }
         match self.reader.line(line) {
             Some(Event::Call(call)) => self.call(t, call),
             Some(Event::Exit { pid, .. }) => self.exit(t, pid),
@@ -205,9 +240,31 @@ impl State {
             Some((fd, _)) => fd.to_string(),
             None => readable(&call.result),
         };
-        // No TCP state here: strace reports a call after the fact (its report comes in bursts), so a state read now
-        // could be one the program reached calls later. The lessons, which make their own calls, show states.
-        t.foreign_call(&who, &call.name, &args, &result)?;
+        // The state the call left: strace holds the program for HOLD after each network call, and we read the
+        // kernel's table meanwhile. (read, write and close are not held: no state for them.)
+        // After a shutdown the state changes within microseconds, as in the lessons: not shown.
+        let network = !matches!(call.name.as_str(), "read" | "write" | "readv" | "writev" | "close");
+        if call.name == "shutdown" && !call.failed() {
+            self.shut.insert((call.pid, on.as_ref().map_or(-1, |(fd, _)| *fd)));
+        }
+        let settled = on.as_ref().is_some_and(|(fd, _)| !self.shut.contains(&(call.pid, *fd)));
+        let mut state = match &on {
+            Some((_, what)) if network && settled && !call.failed() => {
+                tcp::by_strace_name(what).map(|e| e.state.to_string())
+            }
+            _ => None,
+        };
+        if let Some((new, what)) = returns.as_ref().filter(|_| tcp_result && call.name.starts_with("accept"))
+            && let Some(entry) = tcp::by_strace_name(what)
+        {
+            state = Some(format!("{}; fd {new}: {}", state.unwrap_or_default(), entry.state));
+        }
+        // Shown only if we read it while the program was still held: on a busy machine we may fall behind strace,
+        // and a state read later could be one the program reached calls afterwards.
+        if !in_hold(call.returned_at) {
+            state = None;
+        }
+        t.foreign_call(&who, &call.name, &args, &result, state.as_deref())?;
         self.kept.push(Kept { name: call.name.clone(), args: call.args.clone(), failed: call.failed() });
 
         // Remember each connection, to show what the kernel keeps of it once the program is done.
@@ -301,6 +358,8 @@ impl State {
                 if let Some(open) = self.open.get_mut(&pid) {
                     open.remove(&fd);
                 }
+                // The number may be given to the next socket.
+                self.shut.remove(&(pid, fd));
                 self.judge(t, pid, fd)?;
             }
             _ => {}
@@ -346,6 +405,14 @@ impl State {
         }
         Ok(())
     }
+}
+
+/// True when now is still inside the hold after a call that returned at `returned_at` (seconds since the epoch),
+/// with a margin for the clock.
+fn in_hold(returned_at: Option<f64>) -> bool {
+    let Some(returned_at) = returned_at else { return false };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    now < returned_at + HOLD.as_secs_f64() * 0.8
 }
 
 /// The other end of a connected socket, from `-yy`'s name for it: `TCP:[127.0.0.1:8338->127.0.0.1:51234]`.

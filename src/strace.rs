@@ -6,7 +6,7 @@
 //! escaped strings back into bytes.
 
 /// One line of strace's output, understood.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A finished system call.
     Call(Call),
@@ -17,7 +17,7 @@ pub enum Event {
 }
 
 /// A system call as strace printed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     pub pid: u32,
     pub name: String,
@@ -25,6 +25,8 @@ pub struct Call {
     pub args: Vec<String>,
     /// What the call returned, as strace wrote it: `3<TCP:[1234]>`, `0`, `-1 EAGAIN (Resource temporarily …)`.
     pub result: String,
+    /// When the call returned, in seconds since the epoch, when strace was given `-ttt -T`.
+    pub returned_at: Option<f64>,
 }
 
 impl Call {
@@ -50,6 +52,13 @@ impl Reader {
     /// Reads one line; `None` while a call waits for its second half.
     pub fn line(&mut self, line: &str) -> Option<Event> {
         let (pid, rest) = split_pid(line);
+        // With -ttt, a timestamp: the call's start, or for a resumed call's second half, its end.
+        let (stamp, rest) = match rest.split_once(' ') {
+            Some((time, after)) if time.contains('.') && time.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+                (time.parse::<f64>().ok(), after)
+            }
+            _ => (None, rest),
+        };
         if let Some(status) = rest.strip_prefix("+++ exited with ").and_then(|r| r.strip_suffix(" +++")) {
             return Some(Event::Exit { pid, status: status.trim().parse().ok() });
         }
@@ -60,6 +69,7 @@ impl Reader {
             self.unfinished.insert(pid, head.to_string());
             return None;
         }
+        let resumed = rest.starts_with("<... ");
         let whole = match rest.strip_prefix("<... ") {
             Some(resumed) => {
                 // "<... accept4 resumed>{sa_family=…}, [16], SOCK_CLOEXEC) = 4"
@@ -72,7 +82,19 @@ impl Reader {
             }
             None => rest.to_string(),
         };
-        Some(parse_call(pid, &whole).map_or(Event::Other, Event::Call))
+        // With -T, how long the call took, at the end: `<0.000048>`.
+        let (whole, took) = match whole.rsplit_once(" <") {
+            Some((call, took)) if took.ends_with('>') => {
+                (call.to_string(), took.trim_end_matches('>').parse::<f64>().ok())
+            }
+            _ => (whole, None),
+        };
+        let returned_at = match (stamp, took) {
+            (Some(stamp), _) if resumed => Some(stamp),
+            (Some(stamp), Some(took)) => Some(stamp + took),
+            _ => None,
+        };
+        Some(parse_call(pid, &whole).map_or(Event::Other, |call| Event::Call(Call { returned_at, ..call })))
     }
 }
 
@@ -94,8 +116,10 @@ fn parse_call(pid: u32, text: &str) -> Option<Call> {
         return None;
     }
     let close = matching_paren(text, open)?;
-    let result = text[close + 1..].trim_start().strip_prefix('=')?.trim().to_string();
-    Some(Call { pid, name: name.to_string(), args: split_args(&text[open + 1..close]), result })
+    let result = text[close + 1..].trim_start().strip_prefix('=')?.trim();
+    // An injected delay (`-e inject=…:delay_exit=…`) is marked after the result; it is not part of it.
+    let result = result.strip_suffix(" (DELAYED)").unwrap_or(result).to_string();
+    Some(Call { pid, name: name.to_string(), args: split_args(&text[open + 1..close]), result, returned_at: None })
 }
 
 /// The index of the `)` that closes the `(` at `open`, skipping strings and nested brackets.
@@ -267,6 +291,13 @@ mod tests {
     fn an_annotation_with_an_arrow_stays_one_argument() {
         let args = split_args("4<TCP:[127.0.0.1:44941->127.0.0.1:33754]>, {sa_family=AF_INET}, [128 => 16]");
         assert_eq!(args, vec!["4<TCP:[127.0.0.1:44941->127.0.0.1:33754]>", "{sa_family=AF_INET}", "[128 => 16]"]);
+    }
+
+    #[test]
+    fn timestamps_and_durations_give_the_time_the_call_returned() {
+        let c = call("7 1795606910.962413 bind(3<TCP:[1]>, {sa_family=AF_INET}, 16) = 0 (DELAYED) <0.000044>");
+        assert_eq!(c.result, "0");
+        assert!((c.returned_at.unwrap() - 1_795_606_910.962_457).abs() < 1e-6);
     }
 
     #[test]

@@ -35,6 +35,22 @@ pub fn by_fd(fd: RawFd) -> Option<Entry> {
     find(|e| e.inode == inode)
 }
 
+/// The row of the socket that `strace -yy` names `TCP:[127.0.0.1:8338->127.0.0.1:51234]` (connected),
+/// `TCP:[127.0.0.1:8338]` (bound or listening) or `TCP:[359921]` (by inode).
+pub fn by_strace_name(what: &str) -> Option<Entry> {
+    let inside = what.split_once('[')?.1.strip_suffix(']')?;
+    if let Ok(inode) = inside.parse::<u64>() {
+        return find(|e| e.inode == inode);
+    }
+    match inside.split_once("->") {
+        Some((local, remote)) => by_pair(local.parse().ok()?, remote.parse().ok()?),
+        None => {
+            let local: SocketAddr = inside.parse().ok()?;
+            find(|e| e.local == local && e.remote.ip().is_unspecified())
+        }
+    }
+}
+
 /// The row of the connection between `local` and `remote`, with or without a descriptor.
 pub fn by_pair(local: SocketAddr, remote: SocketAddr) -> Option<Entry> {
     find(|e| e.local == local && e.remote == remote)

@@ -304,7 +304,14 @@ impl Transcript {
 
     /// A call someone else's program made, as strace reported it: numbered like ours, its result as strace wrote it.
     /// `who` goes before the call when it is not the program's first process (`[pid 1234] `).
-    pub fn foreign_call(&mut self, who: &str, name: &str, args: &str, result: &str) -> io::Result<()> {
+    pub fn foreign_call(
+        &mut self,
+        who: &str,
+        name: &str,
+        args: &str,
+        result: &str,
+        state: Option<&str>,
+    ) -> io::Result<()> {
         self.stats.calls += 1;
         let failed = result.starts_with("-1 ");
         if failed {
@@ -314,7 +321,8 @@ impl Transcript {
         let name = self.style.paint(Role::CallName, name);
         let role = if failed { Role::Failure } else { Role::Success };
         let result = self.style.paint(role, &format!("= {result}"));
-        writeln!(self.sink(), "{number}  {who}{name}({args}) {result}")?;
+        let state = state.map(|s| format!("  {}", self.style.paint(Role::Note, &format!("⟨{s}⟩")))).unwrap_or_default();
+        writeln!(self.sink(), "{number}  {who}{name}({args}) {result}{state}")?;
         self.sink().flush()
     }
 
