@@ -122,23 +122,39 @@ fn parse_call(pid: u32, text: &str) -> Option<Call> {
     Some(Call { pid, name: name.to_string(), args: split_args(&text[open + 1..close]), result, returned_at: None })
 }
 
+/// Where we are with respect to strace's quoted strings, one character at a time.
+#[derive(Default)]
+struct Quotes {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Takes the next character; true when it belongs to a string (its quotes included).
+    fn inside(&mut self, c: char) -> bool {
+        if !self.in_string {
+            self.in_string = c == '"';
+            return self.in_string;
+        }
+        match (self.escaped, c) {
+            (true, _) => self.escaped = false,
+            (false, '\\') => self.escaped = true,
+            (false, '"') => self.in_string = false,
+            _ => {}
+        }
+        true
+    }
+}
+
 /// The index of the `)` that closes the `(` at `open`, skipping strings and nested brackets.
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
+        if quotes.inside(c) {
             continue;
         }
         match c {
-            '"' => in_string = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => {
                 depth -= 1;
@@ -156,7 +172,8 @@ fn matching_paren(text: &str, open: usize) -> Option<usize> {
 pub fn split_args(args: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
-    let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+    let mut depth = 0i32;
+    let mut quotes = Quotes::default();
     // Inside `4<TCP:[127.0.0.1:80->127.0.0.1:5]>`: the brackets opened since the `<` (the `->` is not an end).
     let mut annotation: Option<i32> = None;
     for c in args.chars() {
@@ -175,18 +192,11 @@ pub fn split_args(args: &str) -> Vec<String> {
             current.push(c);
             continue;
         }
-        if in_string {
+        if quotes.inside(c) {
             current.push(c);
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
             continue;
         }
         match c {
-            '"' => in_string = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
             ',' if depth == 0 => {
