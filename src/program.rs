@@ -297,7 +297,7 @@ impl State {
         match call.name.as_str() {
             "read" | "recvfrom" | "readv" | "recvmsg" => {
                 let bytes = data(&call);
-                t.data(Direction::Received, &bytes[..n.min(bytes.len())])?;
+                t.data_seen(Direction::Received, &bytes[..n.min(bytes.len())], n as u64)?;
                 if !call.failed() {
                     t.event(match n {
                         0 => DiagramEvent::PeerClosed { fd },
@@ -317,7 +317,7 @@ impl State {
             "write" | "sendto" | "writev" | "sendmsg" => {
                 let bytes = data(&call);
                 let sent = &bytes[..n.min(bytes.len())];
-                t.data(Direction::Sent, sent)?;
+                t.data_seen(Direction::Sent, sent, n as u64)?;
                 if !call.failed() {
                     t.event(DiagramEvent::Sent { fd, bytes: n as u64, first_line: first_line(sent) });
                 }

@@ -363,41 +363,39 @@ impl Transcript {
 
     /// The bytes one `recvfrom` returned or one `sendto` sent: a labelled preview, then the hex dump.
     pub fn data(&mut self, direction: Direction, bytes: &[u8]) -> io::Result<()> {
-        let n = bytes.len() as u64;
-        if self.quiet {
-            // Counted, not rendered: --quiet is for load tests, where formatting dumps nobody sees would cost.
-            match direction {
-                Direction::Received => {
-                    (self.stats.recv_calls, self.stats.bytes_received) =
-                        (self.stats.recv_calls + 1, self.stats.bytes_received + n)
-                }
-                Direction::Sent => {
-                    (self.stats.send_calls, self.stats.bytes_sent) =
-                        (self.stats.send_calls + 1, self.stats.bytes_sent + n)
-                }
-            }
-            return Ok(());
-        }
+        self.data_seen(direction, bytes, bytes.len() as u64)
+    }
+
+    /// Like [`data`](Self::data) for a call that moved `total` bytes of which only `bytes`, the first ones, can be
+    /// shown (strace prints at most so many of a call's bytes): the count is the call's, the dump says where it stops.
+    pub fn data_seen(&mut self, direction: Direction, bytes: &[u8], total: u64) -> io::Result<()> {
+        let moved = plural(total, "byte", "bytes");
         let (role, label) = match direction {
             Direction::Received => {
                 self.stats.recv_calls += 1;
-                self.stats.bytes_received += n;
-                (Role::Received, format!("◀ received {}", plural(n, "byte", "bytes")))
+                self.stats.bytes_received += total;
+                (Role::Received, format!("◀ received {moved}"))
             }
             Direction::Sent => {
                 self.stats.send_calls += 1;
-                self.stats.bytes_sent += n;
+                self.stats.bytes_sent += total;
                 if let Some(held) = &mut self.held {
-                    held.bytes += n;
-                    held.last_bytes = n;
+                    held.bytes += total;
+                    held.last_bytes = total;
                 }
-                (Role::Sent, format!("▶ sent {}", plural(n, "byte", "bytes")))
+                (Role::Sent, format!("▶ sent {moved}"))
             }
         };
-        if bytes.is_empty() {
-            // recvfrom returned 0: the peer closed its side. There is nothing to dump.
+        // --quiet counts without rendering: it is for load tests, where formatting dumps nobody sees would cost.
+        // recvfrom returning 0 (the peer closed its side) has nothing to dump.
+        if self.quiet || total == 0 {
             return Ok(());
         }
+        let label = if (bytes.len() as u64) < total {
+            format!("{label} (strace showed the first {})", count(bytes.len() as u64))
+        } else {
+            label
+        };
         let label = self.style.paint(role, &label);
         writeln!(self.sink(), "{INDENT}{label}  {}", format::preview(bytes, PREVIEW_CHARS))?;
         if self.full_dump || bytes.len() <= DUMP_LIMIT {
@@ -542,6 +540,16 @@ mod tests {
         let rows = text.lines().filter(|l| l.trim_start().starts_with("0")).count();
         assert_eq!(rows, 16 + 4);
         assert!(text.contains("     0790:   "));
+    }
+
+    #[test]
+    fn a_call_shown_in_part_counts_all_its_bytes_and_says_where_the_dump_stops() {
+        let text = render(true, |t| {
+            t.data_seen(Direction::Sent, b"abc", 100_000)?;
+            t.summary(&[])
+        });
+        assert!(text.starts_with("     ▶ sent 100,000 bytes (strace showed the first 3)  \"abc\"\n"), "{text}");
+        assert!(text.contains("sent 100,000 bytes in 1 sendto call"));
     }
 
     #[test]
