@@ -14,43 +14,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::http;
-use crate::lessons::{CANONICAL_REQUEST, serve_text};
-use crate::trace::format::{count, escape, plural};
+use crate::escape::escape;
+use crate::lesson::Lesson;
+use crate::trace::format::{count, plural};
 use crate::trace::{Direction, Transcript};
-
-/// What a lesson's server should do with the canonical request.
-pub struct Expected {
-    /// The bytes to send; `None` when the lesson's client only connects.
-    pub request: Option<&'static [u8]>,
-    /// The whole reply our lesson sends; `None` when the lesson accepts no connection (`bind`).
-    pub reply: Option<Vec<u8>>,
-}
-
-/// What our lesson `name` would answer to the canonical request; `file` is what `serve-binary` serves.
-pub fn expected(name: &str, file: &Path) -> Result<Expected, Error> {
-    let canonical = Some(CANONICAL_REQUEST);
-    Ok(match name {
-        "bind" => Expected { request: None, reply: None },
-        "accept" => Expected { request: None, reply: Some(Vec::new()) },
-        "echo-request" => {
-            let head = http::response_head(200, "text/plain; charset=utf-8", CANONICAL_REQUEST.len() as u64);
-            Expected { request: canonical, reply: Some([head, CANONICAL_REQUEST.to_vec()].concat()) }
-        }
-        "serve-text" => {
-            let body = serve_text::BLOG_BODY.as_bytes();
-            let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);
-            Expected { request: canonical, reply: Some([head, body.to_vec()].concat()) }
-        }
-        "serve-binary" => {
-            let body = std::fs::read(file).map_err(|source| Error::File { path: file.to_path_buf(), source })?;
-            let content_type = mime_guess::from_path(file).first_or_octet_stream().to_string();
-            let head = http::response_head(200, &content_type, body.len() as u64);
-            Expected { request: canonical, reply: Some([head, body].concat()) }
-        }
-        other => return Err(Error::Usage(format!("{other:?} is not a server lesson; check judges servers"))),
-    })
-}
 
 /// One thing wrong with the reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -262,25 +229,31 @@ fn is_token(b: u8) -> bool {
 }
 
 /// Runs the check, printing to `out`; returns whether the server passed.
-pub fn run(lesson: &str, against: &str, file: &Path, timeout: Duration, color: bool) -> Result<bool, Error> {
-    let expected = expected(lesson, file)?;
+pub fn run(lesson: &Lesson, against: &str, file: &Path, timeout: Duration, color: bool) -> Result<bool, Error> {
+    let reply = lesson
+        .reply
+        .ok_or_else(|| Error::Usage(format!("{:?} is not a server lesson; check judges servers", lesson.name)))?;
+    let expected = reply(file)?;
+    let name = lesson.name;
     let addr = resolve(against)?;
     let mut out = io::stdout().lock();
-    writeln!(out, "hhttpp check {lesson} --against {against}\n")?;
+    writeln!(out, "hhttpp check {name} --against {against}\n").map_err(Error::Output)?;
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|source| Error::call("connect", format!("connect to {against}"), source))?;
-    writeln!(out, "connected to {addr}")?;
+    writeln!(out, "connected to {addr}").map_err(Error::Output)?;
     let Some(ours) = expected.reply else {
-        writeln!(out, "\n✓ something listens on {against}: the bind lesson asks no more (it accepts no one)")?;
+        writeln!(out, "\n✓ something listens on {against}: the {name} lesson asks no more (it accepts no one)")
+            .map_err(Error::Output)?;
         return Ok(true);
     };
-    let mut transcript = Transcript::new(Box::new(io::stdout()), color, false);
+    let mut transcript = Transcript::new(io::stdout(), color, false);
     if let Some(request) = expected.request {
         stream.write_all(request).map_err(|source| Error::call("sendto", format!("send to {against}"), source))?;
-        writeln!(out, "sent the canonical request, {} in one write:", plural(request.len() as u64, "byte", "bytes"))?;
-        transcript.data(Direction::Sent, request)?;
+        writeln!(out, "sent the canonical request, {} in one write:", plural(request.len() as u64, "byte", "bytes"))
+            .map_err(Error::Output)?;
+        transcript.data(Direction::Sent, request, request.len() as u64).map_err(Error::Output)?;
     } else {
-        writeln!(out, "sent nothing: the accept lesson's client only connects")?;
+        writeln!(out, "sent nothing: the {name} lesson's client only connects").map_err(Error::Output)?;
     }
     let (reply, ending) = read_reply(&mut stream, timeout)?;
     let how = match ending {
@@ -288,9 +261,9 @@ pub fn run(lesson: &str, against: &str, file: &Path, timeout: Duration, color: b
         Ending::Reset => "then the server reset the connection",
         Ending::StillOpen => "and the connection was still open when --timeout passed",
     };
-    writeln!(out, "received {}, {how}:", plural(reply.len() as u64, "byte", "bytes"))?;
-    transcript.data(Direction::Received, &reply)?;
-    transcript.flush()?;
+    writeln!(out, "received {}, {how}:", plural(reply.len() as u64, "byte", "bytes")).map_err(Error::Output)?;
+    transcript.data(Direction::Received, &reply, reply.len() as u64).map_err(Error::Output)?;
+    transcript.flush().map_err(Error::Output)?;
 
     let mut problems = if !ours.is_empty() {
         judge_framing(&reply, ending, timeout)
@@ -299,24 +272,25 @@ pub fn run(lesson: &str, against: &str, file: &Path, timeout: Duration, color: b
         vec![Problem::new(
             format!("the connection was still open after {:.1} s", timeout.as_secs_f64()),
             None,
-            "the accept lesson closes the connection it accepted: call close on it",
+            format!("the {name} lesson closes the connection it accepted: call close on it"),
         )]
     } else {
         Vec::new()
     };
-    problems.extend(compare(&reply, &ours, lesson));
-    writeln!(out)?;
+    problems.extend(compare(&reply, &ours, name));
+    writeln!(out).map_err(Error::Output)?;
     if problems.is_empty() {
-        writeln!(out, "✓ the reply is framed as HTTP/1.1 asks and matches hhttpp lesson {lesson} byte for byte")?;
+        writeln!(out, "✓ the reply is framed as HTTP/1.1 asks and matches hhttpp lesson {name} byte for byte")
+            .map_err(Error::Output)?;
         return Ok(true);
     }
     for problem in &problems {
-        writeln!(out, "✗ {}", problem.what)?;
+        writeln!(out, "✗ {}", problem.what).map_err(Error::Output)?;
         if let Some(offset) = problem.offset {
             let (line, caret) = mark(&reply, offset);
-            writeln!(out, "    {line}\n    {caret}")?;
+            writeln!(out, "    {line}\n    {caret}").map_err(Error::Output)?;
         }
-        writeln!(out, "    hint: {}", problem.hint)?;
+        writeln!(out, "    hint: {}", problem.hint).map_err(Error::Output)?;
     }
     writeln!(
         out,
@@ -324,7 +298,8 @@ pub fn run(lesson: &str, against: &str, file: &Path, timeout: Duration, color: b
         plural(problems.len() as u64, "problem", "problems"),
         plural(reply.len() as u64, "byte", "bytes"),
         count(ours.len() as u64)
-    )?;
+    )
+    .map_err(Error::Output)?;
     Ok(false)
 }
 
@@ -338,7 +313,7 @@ fn read_reply(stream: &mut TcpStream, timeout: Duration) -> Result<(Vec<u8>, End
         if left.is_zero() {
             return Ok((reply, Ending::StillOpen));
         }
-        stream.set_read_timeout(Some(left)).map_err(Error::Output)?;
+        stream.set_read_timeout(Some(left)).map_err(|err| Error::io("set the reply's read timeout", err))?;
         match stream.read(&mut buf) {
             Ok(0) => return Ok((reply, Ending::Closed)),
             Ok(n) => reply.extend_from_slice(&buf[..n]),
@@ -372,9 +347,10 @@ mod tests {
 
     #[test]
     fn our_own_reply_is_well_framed() {
-        let ours = expected("serve-text", Path::new("assets/ice-caps.jpg")).unwrap().reply.unwrap();
+        let reply = crate::lessons::serve_text::LESSON.reply.unwrap();
+        let ours = reply(Path::new("assets/ice-caps.jpg")).unwrap().reply.unwrap();
         assert_eq!(judge_framing(&ours, Ending::Closed, T), vec![]);
-        assert_eq!(compare(&ours, &ours, "serve-text"), None);
+        assert_eq!(compare(&ours, &ours, crate::lessons::serve_text::LESSON.name), None);
     }
 
     #[test]
@@ -421,11 +397,9 @@ mod tests {
 
     #[test]
     fn the_first_difference_is_found() {
-        let problem = compare(b"HTTP/1.1 200 OK\n", b"HTTP/1.1 200 OK\r\n", "serve-text").unwrap();
+        let problem = compare(b"HTTP/1.1 200 OK\n", b"HTTP/1.1 200 OK\r\n", "x").unwrap();
         assert_eq!(problem.offset, Some(15));
-        assert!(
-            problem.what.starts_with(r#"differs from hhttpp lesson serve-text at byte 15: expected "\r\n", got "\n""#)
-        );
+        assert!(problem.what.starts_with(r#"differs from hhttpp lesson x at byte 15: expected "\r\n", got "\n""#));
         assert!(compare(b"abc", b"abcd", "x").unwrap().what.contains("got the end"));
     }
 }

@@ -13,8 +13,19 @@ pub const EXIT_SOCKET: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status when the file a lesson was asked to serve cannot be served.
 pub const EXIT_INPUT: u8 = 3;
+/// Exit status when a program hhttpp needs (strace, for `hhttpp trace`) is not installed.
+pub const EXIT_MISSING_TOOL: u8 = 4;
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The exit statuses, in words, for `--help`: the one place they are listed.
+pub fn exit_statuses() -> String {
+    format!(
+        "Exit status: 0 done; {EXIT_SOCKET} a socket call failed (the transcript shows which), or check found a \
+         difference; {EXIT_USAGE} a wrong command line; {EXIT_INPUT} the file to serve cannot be served; \
+         {EXIT_MISSING_TOOL} a program hhttpp needs is not installed; {EXIT_INTERRUPTED} interrupted by Ctrl-C."
+    )
+}
 
 /// Every way a lesson can fail.
 #[derive(Debug)]
@@ -29,6 +40,10 @@ pub enum Error {
     },
     /// The transcript could not be written (stdout closed, for example by `| head`).
     Output(io::Error),
+    /// Something else hhttpp was doing failed: `doing` says what (`create the strace pipe in /tmp/…`).
+    Io { doing: String, source: io::Error },
+    /// A program hhttpp needs is not installed.
+    MissingTool { tool: &'static str, why: &'static str, install: &'static str },
     /// The file named on the command line cannot be opened or read.
     File { path: PathBuf, source: io::Error },
     /// The folder `serve-folder` was given cannot be served.
@@ -50,6 +65,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// Doing `doing` failed with `source`.
+    pub fn io(doing: impl Into<String>, source: io::Error) -> Self {
+        Error::Io { doing: doing.into(), source }
+    }
+
     /// A failed socket call.
     pub fn call(call: &'static str, what: String, source: io::Error) -> Self {
         Error::Call { call, what, source }
@@ -82,7 +102,8 @@ impl Error {
     /// The process's exit status for this error; see the `EXIT_*` constants.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Call { .. } | Error::Output(_) | Error::Resolve { .. } => EXIT_SOCKET,
+            Error::Call { .. } | Error::Output(_) | Error::Io { .. } | Error::Resolve { .. } => EXIT_SOCKET,
+            Error::MissingTool { .. } => EXIT_MISSING_TOOL,
             Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } | Error::Folder { .. } => EXIT_INPUT,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Usage(_) => EXIT_USAGE,
@@ -96,18 +117,7 @@ impl Error {
         let Error::Call { call, source, .. } = self else {
             return None;
         };
-        Some(match (*call, source.raw_os_error()?) {
-            ("bind", libc::EADDRINUSE) => "another program has the port; try --port 0",
-            ("bind", libc::EACCES) => "ports below 1024 need root; try a port above 1023, or --port 0",
-            ("bind", libc::EADDRNOTAVAIL) => "no interface of this machine has that address; try --host 127.0.0.1",
-            ("sendto", libc::EPIPE | libc::ECONNRESET) => "the client hung up before the reply was complete",
-            ("recvfrom", libc::ECONNRESET) => "the other side hung up without closing cleanly",
-            ("recvfrom", libc::EAGAIN) => "nothing arrived within --timeout",
-            ("connect", libc::ECONNREFUSED) => {
-                "nothing listens there; start a server first, e.g. hhttpp lesson serve-text"
-            }
-            _ => return None,
-        })
+        crate::errno::advice(call, source.raw_os_error()?)
     }
 }
 
@@ -115,19 +125,23 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Call { what, source, .. } => {
-                write!(f, "cannot {what}: {}", lowercase_first(&reason(source)))?;
+                write!(f, "cannot {what}: {}", reason(source))?;
                 if let Some(hint) = self.hint() {
                     write!(f, " ({hint})")?;
                 }
                 Ok(())
             }
-            Error::Output(err) => write!(f, "cannot write the transcript: {}", lowercase_first(&reason(err))),
-            Error::File { path, source } => write!(
-                f,
-                "cannot read {:?}: {} (the lessons serve only the file you name; check the path)",
-                path.display().to_string(),
-                lowercase_first(&reason(source))
-            ),
+            Error::Output(err) => write!(f, "cannot write the transcript: {}", reason(err)),
+            Error::Io { doing, source } => write!(f, "cannot {doing}: {}", reason(source)),
+            Error::MissingTool { why, install, .. } => write!(f, "{why}, which is not installed ({install})"),
+            Error::File { path, source } => {
+                write!(f, "cannot read {:?}: {}", path.display().to_string(), reason(source))?;
+                match source.kind() {
+                    io::ErrorKind::NotFound => write!(f, " (the lessons serve only the file you name; check the path)"),
+                    io::ErrorKind::PermissionDenied => write!(f, " (you may not read it; check its permissions)"),
+                    _ => Ok(()),
+                }
+            }
             Error::Folder { path, problem } => write!(
                 f,
                 "cannot serve the folder {:?}: {problem} (name a folder, such as assets/site)",
@@ -157,8 +171,12 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Call { source, .. } | Error::Output(source) | Error::File { source, .. } => Some(source),
+            Error::Call { source, .. }
+            | Error::Output(source)
+            | Error::Io { source, .. }
+            | Error::File { source, .. } => Some(source),
             Error::Directory { .. }
+            | Error::MissingTool { .. }
             | Error::Folder { .. }
             | Error::NotUtf8 { .. }
             | Error::Interrupted
@@ -170,27 +188,9 @@ impl std::error::Error for Error {
     }
 }
 
-/// Writing the transcript failed.
-impl From<io::Error> for Error {
-    fn from(err: io::Error) -> Self {
-        Error::Output(err)
-    }
-}
-
-/// The C library's wording for an OS error, without std's " (os error N)".
+/// The C library's wording for an OS error, lowercased, without std's " (os error N)".
 pub fn reason(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(code) => crate::trace::format::strerror(code),
-        None => err.to_string(),
-    }
-}
-
-fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    crate::errno::reason(err)
 }
 
 #[cfg(test)]

@@ -174,8 +174,8 @@ pub fn describe(result: &Result<Request, BadRequest>) -> String {
         // The method and path may hold any UTF-8: escaped, so that no control character reaches the terminal.
         Ok(r) => format!(
             "the request: {} {} HTTP/1.{}, {} header{}, a head of {} bytes",
-            crate::trace::format::escape(r.method.as_bytes()),
-            crate::trace::format::escape(r.path.as_bytes()),
+            crate::escape::escape(r.method.as_bytes()),
+            crate::escape::escape(r.path.as_bytes()),
             r.version,
             r.headers,
             if r.headers == 1 { "" } else { "s" },
@@ -219,6 +219,40 @@ pub fn response_head(status: u16, content_type: &str, content_length: u64) -> Ve
         status_phrase(status)
     )
     .into_bytes()
+}
+
+/// What we know of a file's text, for [`content_type`].
+pub enum Text<'a> {
+    /// Every byte was checked and is UTF-8 (serve-text reads the whole file first).
+    Checked,
+    /// Not known yet: the function tells, and is called only for a textual type.
+    Check(&'a dyn Fn() -> bool),
+    /// Not looked at: the bytes are sent as they are (serve-binary).
+    Unchecked,
+}
+
+/// The types that are text although they are not `text/*`.
+const TEXTUAL: [&str; 4] = ["application/javascript", "application/json", "application/xml", "image/svg+xml"];
+
+/// The one `Content-Type` policy: the type the file's extension names, with `; charset=utf-8` only for a textual
+/// type whose bytes are known to be UTF-8.
+///
+/// An unknown extension is `application/octet-stream` (the client may only save it), except for a file known to
+/// be UTF-8 text, which is `text/plain`.
+pub fn content_type(path: &std::path::Path, text: Text) -> String {
+    let guessed = mime_guess::from_path(path).first();
+    let essence = match &guessed {
+        Some(mime) => mime.essence_str().to_string(),
+        None if matches!(text, Text::Checked) => "text/plain".to_string(),
+        None => return "application/octet-stream".to_string(),
+    };
+    let textual = essence.starts_with("text/") || TEXTUAL.contains(&essence.as_str());
+    let utf8 = match text {
+        Text::Checked => true,
+        Text::Check(is_utf8) => textual && is_utf8(),
+        Text::Unchecked => false,
+    };
+    if textual && utf8 { format!("{essence}; charset=utf-8") } else { essence }
 }
 
 /// A whole error response whose plain-text body says what was wrong.

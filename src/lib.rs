@@ -7,12 +7,24 @@
 //! # Layout
 //!
 //! - [`cli`]: the command line (clap); `main.rs` only parses it, calls [`run`] and turns errors into exit statuses.
-//! - [`lessons`]: one file per lesson, in the blog's order, and the one list ([`lessons::LESSONS`]) that names them.
-//! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
-//! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head.
-//! - [`check`]: `hhttpp check`, the judge of a server the learner wrote.
-//! - [`program`] and [`strace`]: `hhttpp trace`, the learner's own program's socket calls, read from strace.
-//! - [`client`]: `--client`, the built-in client started next to a server lesson.
+//!   The lessons' subcommands are made from the list of lessons, and clap hands back the lesson itself.
+//! - [`lesson`]: what a lesson is ([`lesson::Lesson`], one typed value) and what every lesson shares: its options,
+//!   the blog's constants, the canonical request.
+//! - [`lessons`]: one file per lesson, in the blog's order, each defining its `LESSON`, and the one list
+//!   ([`lessons::LESSONS`]) of them. Adding a lesson is a new file there and one entry in the list.
+//! - [`trace`]: the traced socket ([`trace::TracedSocket`]), the only code that makes the lessons' socket calls;
+//!   the printer ([`trace::Transcript`]), which only prints; the record of what the calls did
+//!   ([`trace::Record`]); and the kernel's TCP table ([`trace::tcp`]).
+//! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head, the one
+//!   `Content-Type` policy.
+//! - [`check`]: `hhttpp check`, the judge of a server the learner wrote. Its client is the one other piece of code
+//!   that talks to the network, through std's `TcpStream`, untraced: it is a grader, not a lesson, and prints no
+//!   calls of its own.
+//! - [`program`] and [`strace`]: `hhttpp trace`, the learner's own program's socket calls. `strace` is the one
+//!   reader of strace's text; `program` keeps the traced program's state and the notes drawn from it.
+//! - [`client`]: `--client`, the built-in client (the fetch lesson, in a process of its own).
+//! - [`escape`]: bytes shown to people, and back: every byte from a peer, a file or a program goes through it.
+//! - [`errno`]: the kernel's error numbers: their names, and what they mean for a learner.
 //! - [`color`]: the one place that decides whether to colour.
 //! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
 //! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
@@ -24,9 +36,12 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod color;
+pub mod errno;
 pub mod error;
+pub mod escape;
 pub mod http;
 pub mod interrupt;
+pub mod lesson;
 pub mod lessons;
 pub mod program;
 pub mod strace;
@@ -35,100 +50,94 @@ pub mod trace;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use cli::RequestKind;
-use cli::{Cli, Command, LessonCommand};
+use cli::{Command, LessonChoice};
 pub use error::Error;
-use lessons::{LESSONS, Options, accept, bind, echo_request, fetch, serve_binary, serve_folder, serve_text};
+use lesson::{ClientRole, DEFAULT_PORT, Lesson, Options};
+use lessons::LESSONS;
+use trace::style::{Role, Style};
 use trace::{Tracer, Transcript};
 
 /// Runs the command `cli` describes, printing to stdout; returns the exit status to end with.
-pub fn run(cli: Cli) -> Result<u8, Error> {
+pub fn run(cli: cli::Cli) -> Result<u8, Error> {
     // Decided once, before any lesson makes a call.
     let color = color::decide(cli.color);
     match cli.command {
         Command::Lessons => list_lessons(&mut io::stdout().lock()).map(|()| 0),
-        Command::Explain { lesson } => explain(&lesson, &mut io::stdout().lock(), color).map(|()| 0),
+        Command::Explain { lesson: None } => list_lessons(&mut io::stdout().lock()).map(|()| 0),
+        Command::Explain { lesson: Some(lesson) } => explain(lesson, &mut io::stdout().lock(), color).map(|()| 0),
         Command::Check { lesson, against, file, timeout } => {
-            if check::run(&lesson, &against, &file, timeout, color)? {
+            if check::run(lesson, &against, &file, timeout, color)? {
                 Ok(0)
             } else {
                 Err(Error::CheckFailed)
             }
         }
         Command::Trace { compare, file, full_dump, command } => {
-            let options =
-                program::Options { command: &command, compare: compare.as_deref(), file: &file, full_dump, color };
+            let options = program::Options { command: &command, compare, file: &file, full_dump, color };
             // The program's own status (0 to 255), or 1 when --compare found differences.
             Ok(u8::try_from(program::run(&options)?).unwrap_or(1))
         }
-        Command::Lesson(lesson) => run_lesson(&lesson, Box::new(io::stdout()), color).map(|()| 0),
+        Command::Lesson(choice) => run_lesson(&choice, Box::new(io::stdout()), color).map(|()| 0),
     }
 }
 
 /// `hhttpp lessons`: one line per lesson, in order.
 pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
-    writeln!(out, "The lessons, in the blog's order. Run one with: hhttpp lesson NAME\n")?;
+    let mut text = String::from("The lessons, in the blog's order. Run one with: hhttpp lesson NAME\n\n");
     let width = LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
-    for lesson in &LESSONS {
-        writeln!(out, "{:>3}  {:width$}  {}", lesson.number(), lesson.name, lesson.summary)?;
+    for (i, lesson) in LESSONS.iter().enumerate() {
+        text.push_str(&format!("{:>3}  {:width$}  {}\n", i + 1, lesson.name, lesson.summary));
     }
-    writeln!(out, "\nEach lesson's text is in lessons/, and its reference transcript in snapshots/.")?;
-    Ok(())
+    text.push_str("\nEach lesson's text is in lessons/, and its reference transcript in snapshots/.\n");
+    out.write_all(text.as_bytes()).map_err(Error::Output)
 }
 
 /// `hhttpp explain NAME`: the lesson's text, with headings in bold on a terminal.
-pub fn explain(name: &str, out: &mut dyn Write, color: bool) -> Result<(), Error> {
-    let lesson = lessons::find(name).ok_or_else(|| Error::Usage(format!("no lesson {name:?}")))?;
-    let style = trace::style::Style::new(color);
+pub fn explain(lesson: &Lesson, out: &mut dyn Write, color: bool) -> Result<(), Error> {
+    let style = Style::new(color);
     let mut in_code = false;
+    let mut text = String::new();
     for line in lesson.text.lines() {
         if line.starts_with("```") {
             in_code = !in_code;
         }
-        let role = if line.starts_with('#') {
-            trace::style::Role::Heading
+        if line.starts_with('#') {
+            text.push_str(&style.paint(Role::Heading, line));
         } else if in_code || line.starts_with("```") {
-            trace::style::Role::Python
+            text.push_str(&style.paint(Role::Python, line));
         } else {
-            writeln!(out, "{line}")?;
-            continue;
-        };
-        writeln!(out, "{}", style.paint(role, line))?;
+            text.push_str(line);
+        }
+        text.push('\n');
     }
-    Ok(())
+    out.write_all(text.as_bytes()).map_err(Error::Output)
 }
 
 /// Runs one lesson, writing its transcript to `out`, then the summary and what comes next.
-pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
-    let common = command.common();
-    let options = lesson_options(command);
-    interrupt::install();
-    let quiet = matches!(command, LessonCommand::ServeFolder { quiet: true, .. });
-    let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump).quiet(quiet));
+pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Result<(), Error> {
+    let lesson = choice.lesson;
+    let args = (lesson.parse)(&choice.matches).map_err(|err| Error::Usage(err.to_string()))?;
+    let common = args.common();
+    let client = built_in_client(lesson, args.server().is_some_and(|s| s.client));
+    let options = options(lesson, args.as_ref(), client.as_ref());
+    interrupt::install()?;
+    let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump).quiet(args.quiet()));
     if common.step {
         tracer = tracer.with_steps(Box::new(io::stdin().lock()), Box::new(io::stderr()));
     }
-    // The CLI and LESSONS name the same lessons; a unit test in `cli` keeps them in step.
-    let lesson = lessons::find(command.name()).unwrap_or(&LESSONS[0]);
+    let number = lessons::number(lesson);
     tracer.heading(&format!(
-        "hhttpp lesson {} of {}, {}: {}\nthe blog's step: {}",
-        lesson.number(),
+        "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
         LESSONS.len(),
         lesson.name,
         lesson.summary,
         lesson.blog_step
     ))?;
 
-    let result = match command {
-        LessonCommand::Bind(_) => bind::run(&tracer, &options),
-        LessonCommand::Accept(_) => accept::run(&tracer, &options),
-        LessonCommand::EchoRequest(_) => echo_request::run(&tracer, &options),
-        LessonCommand::ServeText { file, .. } => serve_text::run(&tracer, &options, file.as_deref()),
-        LessonCommand::ServeBinary { file, .. } => serve_binary::run(&tracer, &options, file),
-        LessonCommand::Fetch { url, request, common } => fetch::run(&tracer, url, *request, common.timeout),
-        LessonCommand::ServeFolder { dir, .. } => serve_folder::run(&tracer, &options, dir),
-    };
-    client::wait();
+    let result = args.run(&tracer, &options);
+    if let Some(client) = &client {
+        client.wait();
+    }
 
     // A lesson stopped by Ctrl-C still gets its picture and summary: its sockets are closed, its transcript whole.
     let extra = match &result {
@@ -136,44 +145,51 @@ pub fn run_lesson(command: &LessonCommand, out: Box<dyn Write>, color: bool) -> 
         Err(Error::Interrupted) => vec!["stopped by Ctrl-C".to_string()],
         Err(_) => return result.map(drop),
     };
-    tracer.with(|t| {
-        t.aftermath()?;
-        t.diagram()?;
-        t.summary(&extra)?;
-        t.line(&format!("read about it: {}", lesson.text_path()))?;
-        match lesson.next() {
-            Some(next) => t.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
-            None => t.line("that was the last lesson: the series' finished server, done right")?,
-        }
-        t.flush()
-    })?;
+    tracer.finish(&extra)?;
+    tracer.line(&format!("read about it: {}", lessons::text_path(lesson)))?;
+    match lessons::next(lesson) {
+        Some(next) => tracer.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
+        None => tracer.line("that was the last lesson: the series' finished server, done right")?,
+    }
+    tracer.flush()?;
     result.map(drop)
 }
 
-/// Where a lesson listens, and how, from its command line.
-fn lesson_options(command: &LessonCommand) -> Options {
-    let common = command.common();
-    let Some(server) = command.server() else {
-        let addr = SocketAddr::from(([127, 0, 0, 1], lessons::DEFAULT_PORT));
-        return Options { addr, timeout: common.timeout, client: None, backlog: lessons::BACKLOG };
-    };
-    let client = match command {
-        _ if !server.client => None,
-        LessonCommand::Bind(_) => {
-            let _ = writeln!(io::stderr(), "     (--client: the bind lesson accepts no one, so it starts no client)");
-            None
+/// The built-in client for `--client`, when the lesson has one to start.
+fn built_in_client(lesson: &Lesson, asked: bool) -> Option<client::Client> {
+    let role = lesson.server.map(|s| s.client)?;
+    let request = match role {
+        _ if !asked => return None,
+        ClientRole::None => {
+            let _ = writeln!(
+                io::stderr(),
+                "     (--client: the {} lesson accepts no one, so it starts no client)",
+                lesson.name
+            );
+            return None;
         }
-        // The accept lesson's client only connects: closing a connection with unread bytes would reset it.
-        LessonCommand::Accept(_) => Some(RequestKind::None),
-        _ => Some(RequestKind::Canonical),
+        ClientRole::Connects => client::RequestKind::None,
+        ClientRole::Requests => client::RequestKind::Canonical,
     };
-    let backlog = match command {
-        LessonCommand::ServeFolder { .. } => serve_folder::BACKLOG,
-        _ => lessons::BACKLOG,
-    };
-    let timeout = match command {
-        LessonCommand::ServeFolder { .. } => common.timeout.or(Some(serve_folder::DEFAULT_TIMEOUT)),
-        _ => common.timeout,
-    };
-    Options { addr: SocketAddr::new(server.host, server.port), timeout, client, backlog }
+    Some(client::Client::new(lessons::fetch::LESSON.name, request))
+}
+
+/// Where a lesson listens, and how, from the lesson's definition and its command line.
+fn options<'a>(lesson: &Lesson, args: &dyn lesson::Run, client: Option<&'a client::Client>) -> Options<'a> {
+    let common = args.common();
+    match (lesson.server, args.server()) {
+        (Some(server), Some(listen)) => Options {
+            addr: SocketAddr::new(listen.host, listen.port),
+            timeout: common.timeout.or(server.default_timeout),
+            backlog: server.backlog,
+            client,
+        },
+        // The client's lesson listens nowhere.
+        _ => Options {
+            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            timeout: common.timeout,
+            backlog: lesson::BACKLOG,
+            client: None,
+        },
+    }
 }

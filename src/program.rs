@@ -1,20 +1,20 @@
 //! `hhttpp trace [--compare LESSON] -- COMMAND [ARGS…]`: your own program's socket calls, in our transcript's form.
 //!
-//! We run COMMAND under `strace -f -xx -yy` and read strace's report as it comes, through a named pipe. Each call
-//! on a TCP socket is shown the way the lessons show theirs: numbered, its arguments in strace's shape, the kernel's
-//! answer, and a hex dump of every byte read or written. Calls on files and terminals are left out (`-yy` names
-//! what each descriptor is, so we can tell). COMMAND's own output passes through, marked `┆ stdout:`.
+//! We run COMMAND under `strace -f -xx -yy` and read strace's report as it comes, through a named pipe in a private
+//! folder. Each call on a TCP socket is shown the way the lessons show theirs: numbered, its arguments in strace's
+//! shape, the kernel's answer, and a hex dump of every byte read or written. Calls on files and terminals are left
+//! out (`-yy` names what each descriptor is, so we can tell). COMMAND's own output passes through, escaped and
+//! marked `┆ stdout:`.
 //!
-//! Along the way we add the notes a learner needs: a backlog of 1, a short write, a `recv` that returned 0, a request
-//! read in pieces, a response that `hhttpp check` would fault, a socket left open at exit, `EADDRINUSE` without
-//! `SO_REUSEADDR`. With `--compare LESSON`, the calls are then lined up with the lesson's, and the response with
-//! the lesson's reply.
+//! [`crate::strace`] reads strace's text; this module keeps what we know of the program (its open sockets, what it
+//! wrote on each connection) and adds the notes a learner needs: a backlog of 1, a short write, a `recv` that
+//! returned 0, a request read in pieces, a response that `hhttpp check` would fault, a socket left open at exit,
+//! `EADDRINUSE` without `SO_REUSEADDR`. With `--compare LESSON`, the calls are then lined up with the lesson's
+//! steps, and the response with the lesson's reply.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
-use std::os::unix::ffi::OsStrExt;
+use std::io::{self, BufRead, BufReader, Stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -22,19 +22,21 @@ use std::time::Duration;
 
 use crate::check::{self, Ending};
 use crate::error::Error;
-use crate::lessons::{BACKLOG, RECV_BUFFER};
-use crate::strace::{self, Call, Event};
-use crate::trace::format::{escape, plural};
-use crate::trace::{Direction, Event as DiagramEvent, Side, Transcript, tcp};
+use crate::lesson::Lesson;
+use crate::strace::{self, Call, Descriptor, Event, SocketName};
+use crate::trace::format::plural;
+use crate::trace::{CallLine, Direction, Event as DiagramEvent, Record, Side, Transcript, diagram, tcp};
 
 /// How long strace holds the program after each of its network calls, so that we can read the state the call left.
 const HOLD: Duration = Duration::from_millis(50);
-use std::net::SocketAddr;
+
+/// How long to wait for the connections' states to settle after the program is done.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// What `hhttpp trace` was asked to do.
 pub struct Options<'a> {
     pub command: &'a [String],
-    pub compare: Option<&'a str>,
+    pub compare: Option<&'static Lesson>,
     /// The file a serve-binary program serves, for `--compare serve-binary`.
     pub file: &'a Path,
     pub full_dump: bool,
@@ -43,19 +45,29 @@ pub struct Options<'a> {
 
 /// What came in, from strace or from the program.
 enum Input {
-    Strace(String),
-    Stdout(String),
-    Stderr(String),
+    Strace(Vec<u8>),
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
 }
 
 /// Runs the program under strace and prints its socket calls; returns the exit status to end with.
 pub fn run(options: &Options) -> Result<i32, Error> {
+    // What --compare needs is checked before the program runs, not after.
+    let compare = match options.compare {
+        Some(lesson) => {
+            let reply = lesson.reply.filter(|_| !lesson.steps.is_empty()).ok_or_else(|| {
+                Error::Usage(format!("--compare {}: that lesson has no server steps to compare with", lesson.name))
+            })?;
+            Some((lesson, reply(options.file)?))
+        }
+        None => None,
+    };
     if Command::new("strace").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-        return Err(Error::Usage(
-            "hhttpp trace runs your program under strace, which is not installed \
-                                 (apt-get install strace)"
-                .into(),
-        ));
+        return Err(Error::MissingTool {
+            tool: "strace",
+            why: "hhttpp trace runs your program under strace",
+            install: "apt-get install strace",
+        });
     }
     let fifo = Fifo::new()?;
     let mut child = Command::new("strace")
@@ -80,41 +92,41 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|err| Error::Usage(format!("cannot start strace: {err}")))?;
+        .map_err(|err| Error::io("start strace", err))?;
     let (send, inputs) = mpsc::channel();
+    let strace_output = File::open(&fifo.path)
+        .map_err(|err| Error::io(format!("open the strace pipe {}", fifo.path.display()), err))?;
     let readers = [
         spawn_reader(send.clone(), child.stdout.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stdout),
         spawn_reader(send.clone(), child.stderr.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stderr),
-        spawn_reader(send, File::open(&fifo.path).ok().map(|f| Box::new(f) as Box<dyn io::Read + Send>), Input::Strace),
+        spawn_reader(send, Some(Box::new(strace_output)), Input::Strace),
     ];
 
-    let mut transcript =
-        Transcript::new(Box::new(io::stdout()), options.color, options.full_dump).calls_made_by("the program");
-    transcript.heading(&format!(
-        "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls on \
-         files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after the call, read \
-         while strace holds the program (50 ms after each network call); not shown when we could not read it in time",
-        options.command.join(" ")
-    ))?;
-    let mut state = State::default();
+    let mut program = Program::new(Transcript::new(io::stdout(), options.color, options.full_dump));
+    program.print(|t| {
+        t.heading(&format!(
+            "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
+             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after the \
+             call, read while strace holds the program (50 ms after each network call); not shown when we could not \
+             read it in time",
+            options.command.join(" ")
+        ))
+    })?;
     for input in inputs {
         match input {
-            Input::Stdout(line) => transcript.program_output("stdout", &line)?,
-            Input::Stderr(line) => transcript.program_output("stderr", &line)?,
-            Input::Strace(line) => state.line(&mut transcript, &line)?,
+            Input::Stdout(line) => program.print(|t| t.program_output("stdout", &line))?,
+            Input::Stderr(line) => program.print(|t| t.program_output("stderr", &line))?,
+            Input::Strace(line) => program.line(&String::from_utf8_lossy(&line))?,
         }
     }
     for reader in readers.into_iter().flatten() {
         let _ = reader.join();
     }
-    let status = child.wait().map_err(Error::Output)?;
+    let status = child.wait().map_err(|err| Error::io("wait for strace to end", err))?;
     let code = status.code().unwrap_or(1);
-    state.finish(&mut transcript)?;
-    transcript.aftermath()?;
-    transcript.diagram()?;
-    transcript.summary(&[format!("the program exited with status {code}")])?;
-    if let Some(lesson) = options.compare {
-        let differences = compare(&mut transcript, &state, lesson, options.file)?;
+    program.finish(code)?;
+    if let Some((lesson, expected)) = compare {
+        let differences = program.compare(lesson, &expected)?;
         if differences > 0 {
             return Ok(1);
         }
@@ -122,16 +134,24 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     Ok(code)
 }
 
-/// Reads `source` line by line into the channel, in a thread of its own.
+/// Reads `source` line by line, as bytes (a program may print anything), into the channel, in a thread of its own.
 fn spawn_reader(
     send: mpsc::Sender<Input>,
     source: Option<Box<dyn io::Read + Send>>,
-    wrap: fn(String) -> Input,
+    wrap: fn(Vec<u8>) -> Input,
 ) -> Option<std::thread::JoinHandle<()>> {
     let source = source?;
     Some(std::thread::spawn(move || {
-        for line in BufReader::new(source).lines() {
-            let Ok(line) = line else { break };
+        let mut reader = BufReader::new(source);
+        loop {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if line.ends_with(b"\n") {
+                line.pop();
+            }
             if send.send(wrap(line)).is_err() {
                 break;
             }
@@ -139,44 +159,32 @@ fn spawn_reader(
     }))
 }
 
-/// A named pipe in a folder of its own, removed when dropped: strace writes its report into it as it goes.
+/// A named pipe in a private folder of its own (mode 0700, a name no one can guess), removed when dropped:
+/// strace writes its report into it as it goes.
 struct Fifo {
-    dir: PathBuf,
+    _dir: tempfile::TempDir,
     path: PathBuf,
 }
 
 impl Fifo {
     fn new() -> Result<Fifo, Error> {
-        let dir = std::env::temp_dir().join(format!("hhttpp-trace-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).map_err(Error::Output)?;
-        let path = dir.join("strace.fifo");
-        let c_path =
-            CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::Usage("a temp path with NUL".into()))?;
-        // SAFETY: a NUL-terminated path; mkfifo creates the pipe or fails.
-        if unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) } != 0 {
-            return Err(Error::Output(io::Error::last_os_error()));
-        }
-        Ok(Fifo { dir, path })
+        let tmp = std::env::temp_dir();
+        let dir = tempfile::Builder::new().prefix("hhttpp-trace-").tempdir().map_err(|err| {
+            // tempfile's error words the kernel's in its own way; the folder itself, looked at, says it plainly.
+            let err = std::fs::metadata(&tmp).err().unwrap_or(err);
+            Error::io(format!("create a folder for the strace pipe in {}", tmp.display()), err)
+        })?;
+        let path = dir.path().join("strace.fifo");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR)
+            .map_err(|err| Error::io(format!("create the strace pipe {}", path.display()), err.into()))?;
+        Ok(Fifo { _dir: dir, path })
     }
 }
 
-impl Drop for Fifo {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A call worth keeping for `--compare`.
-struct Kept {
-    name: String,
-    args: Vec<String>,
-    failed: bool,
-}
-
-/// What we know of the program so far.
-#[derive(Default)]
-struct State {
+/// What we know of the traced program so far, and the transcript we print it to.
+struct Program {
+    transcript: Transcript<Stdout>,
+    record: Record,
     reader: strace::Reader,
     first_pid: Option<u32>,
     /// Open TCP descriptors, by process.
@@ -190,11 +198,59 @@ struct State {
     shut: HashSet<(u32, i32)>,
     /// The accepted connections, for the response to compare.
     accepted: Vec<(u32, i32)>,
-    kept: Vec<Kept>,
+    /// Every call shown, for `--compare`.
+    kept: Vec<Call>,
 }
 
-impl State {
-    fn line(&mut self, t: &mut Transcript, line: &str) -> io::Result<()> {
+/// What each kind of call adds to what we know, and the notes it may bring: one function per kind.
+type Handler = fn(&mut Program, &Shown) -> Result<(), Error>;
+const KINDS: [(&[&str], Handler); 7] = [
+    (&["read", "recvfrom", "readv", "recvmsg"], Program::received),
+    (&["write", "sendto", "writev", "sendmsg"], Program::sent),
+    (&["listen"], Program::listened),
+    (&["setsockopt"], Program::option_set),
+    (&["bind"], Program::bound),
+    (&["shutdown"], Program::shut_down),
+    (&["close"], Program::closed),
+];
+
+/// The call being shown, and the descriptors it names: what every kind of call's function needs.
+struct Shown<'a> {
+    call: &'a Call,
+    pid: u32,
+    /// The descriptor the call was made on (-1 when it has none).
+    fd: i32,
+    on: Option<Descriptor>,
+}
+
+impl Program {
+    fn new(transcript: Transcript<Stdout>) -> Self {
+        Program {
+            transcript,
+            record: Record::default(),
+            reader: strace::Reader::default(),
+            first_pid: None,
+            open: HashMap::new(),
+            reuse: HashSet::new(),
+            reads: HashMap::new(),
+            written: HashMap::new(),
+            shut: HashSet::new(),
+            accepted: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Runs `f` with the printer; a failure to write is the transcript's.
+    fn print(&mut self, f: impl FnOnce(&mut Transcript<Stdout>) -> io::Result<()>) -> Result<(), Error> {
+        f(&mut self.transcript).map_err(Error::Output)
+    }
+
+    fn note(&mut self, text: &str) -> Result<(), Error> {
+        self.print(|t| t.note(text))
+    }
+
+    /// One line of strace's report.
+    fn line(&mut self, line: &str) -> Result<(), Error> {
         // The program's own process is the one strace reports first; its calls get no `[pid N]` prefix.
         if self.first_pid.is_none() {
             self.first_pid = line.split(' ').next().and_then(|pid| pid.parse().ok());
@@ -211,200 +267,327 @@ impl State {
             return Ok(());
         }
         match self.reader.line(line) {
-            Some(Event::Call(call)) => self.call(t, call),
-            Some(Event::Exit { pid, .. }) => self.exit(t, pid),
+            Some(Event::Call(call)) => self.call(call),
+            Some(Event::Exit { pid, .. }) => self.exit(pid),
             _ => Ok(()),
         }
     }
 
-    fn call(&mut self, t: &mut Transcript, call: Call) -> io::Result<()> {
-        let first = *self.first_pid.get_or_insert(call.pid);
-        let on = call.args.first().and_then(|a| strace::descriptor(a));
-        let returns = strace::descriptor(&call.result);
-        let tcp_arg = on.as_ref().is_some_and(|(_, what)| strace::is_tcp(what));
-        let tcp_result = returns.as_ref().is_some_and(|(_, what)| strace::is_tcp(what));
+    /// A call strace reported: shown when it was made on, or returned, a TCP socket.
+    fn call(&mut self, call: Call) -> Result<(), Error> {
+        let on = call.fd();
+        let returned = call.returned_fd().filter(Descriptor::is_tcp);
         let keep = match call.name.as_str() {
+            // A socket call that failed has no descriptor to tell us its kind: its first argument does.
             "socket" | "accept" | "accept4" => {
-                tcp_result || (call.failed() && call.args.first().is_some_and(|a| a.starts_with("AF_INET")))
+                returned.is_some() || (call.failed() && call.arg(0).is_some_and(|a| a.starts_with("AF_INET")))
             }
-            _ => tcp_arg,
+            _ => on.as_ref().is_some_and(Descriptor::is_tcp),
         };
         if !keep {
             return Ok(());
         }
-        let pid = call.pid;
-        let fd = on.as_ref().map_or(-1, |(fd, _)| *fd);
-        let who = if pid == first { String::new() } else { format!("[pid {pid}] ") };
-        let args = render_args(&call);
-        let result = match &returns {
-            Some((fd, _)) => fd.to_string(),
-            None => readable(&call.result),
+        let shown = Shown { call: &call, pid: call.pid, fd: on.as_ref().map_or(-1, |d| d.fd), on: on.clone() };
+        self.show(&shown, returned.as_ref())?;
+        self.remember(&shown, returned.as_ref());
+        if let Some((_, handle)) = KINDS.iter().find(|(names, _)| names.contains(&call.name.as_str())) {
+            handle(self, &shown)?;
+        }
+        if let Some(errno) = call.errno() {
+            self.note(&crate::errno::note(errno))?;
+        }
+        self.kept.push(call);
+        Ok(())
+    }
+
+    /// Prints the call, with the TCP state it left when we could read it while strace held the program.
+    fn show(&mut self, shown: &Shown, returned: Option<&Descriptor>) -> Result<(), Error> {
+        let call = shown.call;
+        let first = *self.first_pid.get_or_insert(call.pid);
+        let who = if shown.pid == first { String::new() } else { format!("[pid {}] ", shown.pid) };
+        let args = render_args(call);
+        let result = match returned {
+            Some(d) => d.fd.to_string(),
+            None => strace::readable(&call.result),
         };
-        // The state the call left: strace holds the program for HOLD after each network call, and we read the
-        // kernel's table meanwhile. (read, write and close are not held: no state for them.)
-        // After a shutdown the state changes within microseconds, as in the lessons: not shown.
+        // strace holds the program for HOLD after each network call, and we read the kernel's table meanwhile.
+        // (read, write and close are not held: no state for them.) After a shutdown the state changes within
+        // microseconds, as in the lessons: not shown.
         let network = !matches!(call.name.as_str(), "read" | "write" | "readv" | "writev" | "close");
         if call.name == "shutdown" && !call.failed() {
-            self.shut.insert((call.pid, on.as_ref().map_or(-1, |(fd, _)| *fd)));
+            self.shut.insert((shown.pid, shown.fd));
         }
-        let settled = on.as_ref().is_some_and(|(fd, _)| !self.shut.contains(&(call.pid, *fd)));
-        let mut state = match &on {
-            Some((_, what)) if network && settled && !call.failed() => {
-                tcp::by_strace_name(what).map(|e| e.state.to_string())
-            }
+        let settled = !self.shut.contains(&(shown.pid, shown.fd));
+        let mut state = match &shown.on {
+            Some(d) if network && settled && !call.failed() => state_of(d),
             _ => None,
         };
-        if let Some((new, what)) = returns.as_ref().filter(|_| tcp_result && call.name.starts_with("accept"))
-            && let Some(entry) = tcp::by_strace_name(what)
+        if let Some(new) = returned.filter(|_| call.name.starts_with("accept"))
+            && let Some(new_state) = state_of(new)
         {
-            state = Some(format!("{}; fd {new}: {}", state.unwrap_or_default(), entry.state));
+            state = Some(format!("{}; fd {}: {new_state}", state.unwrap_or_default(), new.fd));
         }
         // Shown only if we read it while the program was still held: on a busy machine we may fall behind strace,
         // and a state read later could be one the program reached calls afterwards.
         if !in_hold(call.returned_at) {
             state = None;
         }
-        t.foreign_call(&who, &call.name, &args, &result, state.as_deref())?;
-        self.kept.push(Kept { name: call.name.clone(), args: call.args.clone(), failed: call.failed() });
+        let number = self.record.call(call.failed());
+        let line = CallLine {
+            number,
+            who: &who,
+            name: &call.name,
+            args: &args,
+            result: &result,
+            failed: call.failed(),
+            state: state.as_deref(),
+        };
+        self.print(|t| t.call(&line))
+    }
 
-        // Remember each connection, to show what the kernel keeps of it once the program is done.
-        for (_, what) in on.iter().chain(returns.iter()) {
-            if let Some((local, remote)) = pair_of(what) {
-                t.connection_pair(local, remote);
+    /// Keeps what the call tells of the program's sockets and connections.
+    fn remember(&mut self, shown: &Shown, returned: Option<&Descriptor>) {
+        let call = shown.call;
+        // Each connection, to show what the kernel keeps of it once the program is done.
+        for d in shown.on.iter().chain(returned) {
+            if let Some((local, remote)) = d.pair() {
+                self.record.pair(local, remote);
             }
         }
-        if let Some((new, what)) = returns.filter(|_| tcp_result) {
-            self.open.entry(pid).or_default().insert(new);
+        if let Some(new) = returned {
+            self.open.entry(shown.pid).or_default().insert(new.fd);
             if call.name.starts_with("accept") {
-                self.accepted.push((pid, new));
-                if let Some(peer) = peer_of(&what) {
-                    t.event(DiagramEvent::Opened { fd: new, peer, we_are: Side::Server });
+                self.accepted.push((shown.pid, new.fd));
+                if let Some((_, peer)) = new.pair() {
+                    self.record.event(DiagramEvent::Opened { fd: new.fd, peer, we_are: Side::Server });
                 }
             }
         }
-        let peer = || on.as_ref().and_then(|(_, what)| peer_of(what)).or_else(|| sockaddr_of(&call));
         if call.name == "connect"
             && !call.failed()
-            && let Some(peer) = peer()
+            && let Some(peer) = shown.on.as_ref().and_then(Descriptor::pair).map(|(_, r)| r).or_else(|| call.sockaddr())
         {
-            t.event(DiagramEvent::Opened { fd, peer, we_are: Side::Client });
+            self.record.event(DiagramEvent::Opened { fd: shown.fd, peer, we_are: Side::Client });
         }
+        if let Some(errno) = call.errno() {
+            let failed = DiagramEvent::Failed { fd: shown.fd, call: static_name(&call.name), errno: errno.to_string() };
+            self.record.event(failed);
+        }
+    }
+
+    /// `read`, `recvfrom`, `readv`, `recvmsg`: the bytes that came in.
+    fn received(&mut self, shown: &Shown) -> Result<(), Error> {
+        let (call, fd) = (shown.call, shown.fd);
+        let n = call.moved();
+        let bytes = call.data();
+        let seen = &bytes[..(n as usize).min(bytes.len())];
+        self.record.data(Direction::Received, n);
+        self.print(|t| t.data(Direction::Received, seen, n))?;
         if call.failed() {
-            let errno = call.result.split_whitespace().nth(1).unwrap_or("?").to_string();
-            t.event(DiagramEvent::Failed { fd, call: static_name(&call.name), errno });
+            return Ok(());
         }
-        let n = call.value().filter(|_| !call.failed()).unwrap_or(0).max(0) as usize;
-        match call.name.as_str() {
-            "read" | "recvfrom" | "readv" | "recvmsg" => {
-                let bytes = data(&call);
-                t.data_seen(Direction::Received, &bytes[..n.min(bytes.len())], n as u64)?;
-                if !call.failed() {
-                    t.event(match n {
-                        0 => DiagramEvent::PeerClosed { fd },
-                        _ => DiagramEvent::Received {
-                            fd,
-                            bytes: n as u64,
-                            first_line: first_line(&bytes[..n.min(bytes.len())]),
-                        },
-                    });
-                }
-                if n == 0 && !call.failed() {
-                    t.note("recv returned 0: the other side closed; it will send nothing more")?;
-                } else if n > 0 {
-                    *self.reads.entry((pid, fd)).or_default() += 1;
-                }
-            }
-            "write" | "sendto" | "writev" | "sendmsg" => {
-                let bytes = data(&call);
-                let sent = &bytes[..n.min(bytes.len())];
-                t.data_seen(Direction::Sent, sent, n as u64)?;
-                if !call.failed() {
-                    t.event(DiagramEvent::Sent { fd, bytes: n as u64, first_line: first_line(sent) });
-                }
-                let asked: usize = call.args.get(2).and_then(|a| a.parse().ok()).unwrap_or(bytes.len());
-                if !call.failed() && n < asked && matches!(call.name.as_str(), "write" | "sendto") {
-                    t.note(&format!(
-                        "a short write: the kernel took {n} of the {asked} bytes. Send the rest in a loop, or use \
-                         sendall, which does"
-                    ))?;
-                }
-                let pieces = self.reads.remove(&(pid, fd)).unwrap_or(0);
-                if pieces > 1 {
-                    t.note(&format!("the request before this reply arrived in pieces: {pieces} reads"))?;
-                }
-                self.written.entry((pid, fd)).or_default().extend_from_slice(sent);
-            }
-            "listen" if call.args.get(1).is_some_and(|b| b == "1") => t.note(
-                "a backlog of 1, as in the blog: a page with many pictures overflows it, and the kernel drops the \
-                 connections that do not fit; the browser retries them a second later (see hhttpp lesson serve-folder)",
-            )?,
-            "setsockopt" if call.args.get(2).is_some_and(|o| o == "SO_REUSEADDR") => {
-                self.reuse.insert((pid, fd));
-            }
-            "bind" if call.result.contains("EADDRINUSE") && !self.reuse.contains(&(pid, fd)) => t.note(
-                "EADDRINUSE, and this socket has no SO_REUSEADDR: if the port is held only by old connections in \
-                 TIME_WAIT, setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind lets a restarted server have it",
-            )?,
-            "shutdown" if !call.failed() => {
-                let how = match call.args.get(1).map(String::as_str) {
-                    Some("SHUT_RD") => "SHUT_RD",
-                    Some("SHUT_WR") => "SHUT_WR",
-                    _ => "SHUT_RDWR",
-                };
-                t.event(DiagramEvent::Shutdown { fd, how });
-            }
-            "close" if !call.failed() => {
-                t.event(DiagramEvent::Closed { fd });
-                if let Some(open) = self.open.get_mut(&pid) {
-                    open.remove(&fd);
-                }
-                // The number may be given to the next socket.
-                self.shut.remove(&(pid, fd));
-                self.judge(t, pid, fd)?;
-            }
-            _ => {}
+        if n == 0 {
+            self.record.event(DiagramEvent::PeerClosed { fd });
+            return self.note("recv returned 0: the other side closed; it will send nothing more");
         }
-        if call.failed() {
-            t.note(&errno_note(&call.result))?;
+        self.record.event(DiagramEvent::Received { fd, bytes: n, first_line: diagram::first_line(seen) });
+        *self.reads.entry((shown.pid, fd)).or_default() += 1;
+        Ok(())
+    }
+
+    /// `write`, `sendto`, `writev`, `sendmsg`: the bytes that went out.
+    fn sent(&mut self, shown: &Shown) -> Result<(), Error> {
+        let (call, fd) = (shown.call, shown.fd);
+        let n = call.moved();
+        let bytes = call.data();
+        let sent = &bytes[..(n as usize).min(bytes.len())];
+        self.record.data(Direction::Sent, n);
+        self.print(|t| t.data(Direction::Sent, sent, n))?;
+        if !call.failed() {
+            self.record.event(DiagramEvent::Sent { fd, bytes: n, first_line: diagram::first_line(sent) });
+        }
+        let asked: u64 = call.arg(2).and_then(|a| a.parse().ok()).unwrap_or(bytes.len() as u64);
+        if !call.failed() && n < asked && matches!(call.name.as_str(), "write" | "sendto") {
+            self.note(&format!(
+                "a short write: the kernel took {n} of the {asked} bytes. Send the rest in a loop, or use sendall, \
+                 which does"
+            ))?;
+        }
+        let pieces = self.reads.remove(&(shown.pid, fd)).unwrap_or(0);
+        if pieces > 1 {
+            self.note(&format!("the request before this reply arrived in pieces: {pieces} reads"))?;
+        }
+        self.written.entry((shown.pid, fd)).or_default().extend_from_slice(sent);
+        Ok(())
+    }
+
+    /// `listen`: the blog's backlog of 1 is worth a word.
+    fn listened(&mut self, shown: &Shown) -> Result<(), Error> {
+        if shown.call.arg(1) != Some("1") {
+            return Ok(());
+        }
+        self.note(
+            "a backlog of 1, as in the blog: a page with many pictures overflows it, and the kernel drops the \
+             connections that do not fit; the browser retries them a second later (see hhttpp lesson serve-folder)",
+        )
+    }
+
+    /// `setsockopt`: remember SO_REUSEADDR, for a later `bind` that fails.
+    fn option_set(&mut self, shown: &Shown) -> Result<(), Error> {
+        if shown.call.arg(2) == Some("SO_REUSEADDR") {
+            self.reuse.insert((shown.pid, shown.fd));
         }
         Ok(())
     }
 
+    /// `bind`: EADDRINUSE on a socket without SO_REUSEADDR.
+    fn bound(&mut self, shown: &Shown) -> Result<(), Error> {
+        if shown.call.errno() != Some("EADDRINUSE") || self.reuse.contains(&(shown.pid, shown.fd)) {
+            return Ok(());
+        }
+        self.note(
+            "EADDRINUSE, and this socket has no SO_REUSEADDR: if the port is held only by old connections in \
+             TIME_WAIT, setsockopt(SOL_SOCKET, SO_REUSEADDR, 1) before bind lets a restarted server have it",
+        )
+    }
+
+    /// `shutdown`: the FIN, for the diagram.
+    fn shut_down(&mut self, shown: &Shown) -> Result<(), Error> {
+        if shown.call.failed() {
+            return Ok(());
+        }
+        let how = match shown.call.arg(1) {
+            Some("SHUT_RD") => "SHUT_RD",
+            Some("SHUT_WR") => "SHUT_WR",
+            _ => "SHUT_RDWR",
+        };
+        self.record.event(DiagramEvent::Shutdown { fd: shown.fd, how });
+        Ok(())
+    }
+
+    /// `close`: the connection is over; judge what was written on it.
+    fn closed(&mut self, shown: &Shown) -> Result<(), Error> {
+        if shown.call.failed() {
+            return Ok(());
+        }
+        let (pid, fd) = (shown.pid, shown.fd);
+        self.record.event(DiagramEvent::Closed { fd });
+        if let Some(open) = self.open.get_mut(&pid) {
+            open.remove(&fd);
+        }
+        // The number may be given to the next socket.
+        self.shut.remove(&(pid, fd));
+        self.judge(pid, fd)
+    }
+
     /// When a connection closes: what `hhttpp check` would say of the response written on it.
-    fn judge(&mut self, t: &mut Transcript, pid: u32, fd: i32) -> io::Result<()> {
+    fn judge(&mut self, pid: u32, fd: i32) -> Result<(), Error> {
         let Some(written) = self.written.get(&(pid, fd)) else { return Ok(()) };
         if !written.starts_with(b"HTTP/") {
             return Ok(());
         }
-        for problem in check::judge_framing(written, Ending::Closed, Duration::ZERO) {
-            t.note(&format!("the response: {} ({})", problem.what, problem.hint))?;
+        let notes: Vec<String> = check::judge_framing(written, Ending::Closed, Duration::ZERO)
+            .into_iter()
+            .map(|problem| format!("the response: {} ({})", problem.what, problem.hint))
+            .collect();
+        for note in notes {
+            self.note(&note)?;
         }
         Ok(())
     }
 
-    fn exit(&mut self, t: &mut Transcript, pid: u32) -> io::Result<()> {
+    /// A process ended: the sockets it left open.
+    fn exit(&mut self, pid: u32) -> Result<(), Error> {
         let mut left: Vec<i32> = self.open.remove(&pid).unwrap_or_default().into_iter().collect();
         left.sort_unstable();
-        if !left.is_empty() {
-            let fds: Vec<String> = left.iter().map(i32::to_string).collect();
-            t.note(&format!(
-                "the program ended with {} never closed (fd {}): the kernel closed {} for it. Close your sockets, \
-                 or use with socket.socket(...) as s:",
-                plural(left.len() as u64, "socket", "sockets"),
-                fds.join(", "),
-                if left.len() == 1 { "it" } else { "them" }
-            ))?;
+        if left.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let fds: Vec<String> = left.iter().map(i32::to_string).collect();
+        self.note(&format!(
+            "the program ended with {} never closed (fd {}): the kernel closed {} for it. Close your sockets, or \
+             use with socket.socket(...) as s:",
+            plural(left.len() as u64, "socket", "sockets"),
+            fds.join(", "),
+            if left.len() == 1 { "it" } else { "them" }
+        ))
     }
 
-    fn finish(&mut self, t: &mut Transcript) -> io::Result<()> {
+    /// After the program: the sockets left open, what the kernel keeps, the diagram and the summary.
+    fn finish(&mut self, code: i32) -> Result<(), Error> {
         let pids: Vec<u32> = self.open.keys().copied().collect();
         for pid in pids {
-            self.exit(t, pid)?;
+            self.exit(pid)?;
         }
-        Ok(())
+        let pairs = self.record.pairs().to_vec();
+        let states = tcp::settled(&pairs, SETTLE);
+        let connections: Vec<_> = pairs.into_iter().zip(states).collect();
+        let record = &self.record;
+        self.transcript
+            .aftermath(&connections)
+            .and_then(|()| self.transcript.diagram(record.events(), "the program"))
+            .and_then(|()| self.transcript.summary(record.stats(), &[format!("the program exited with status {code}")]))
+            .map_err(Error::Output)
     }
+
+    /// `--compare LESSON`: the program's calls lined up with the lesson's steps, and its response with the
+    /// lesson's reply. Returns how many differences it printed.
+    fn compare(&mut self, lesson: &Lesson, expected: &crate::lesson::Expected) -> Result<usize, Error> {
+        let mut lines = Vec::new();
+        let mut cursor = 0;
+        for step in lesson.steps {
+            let found = self.kept[cursor..].iter().position(|k| step.names.contains(&k.name.as_str()) && !k.failed());
+            match found {
+                None => lines.push(format!("✗ missing: {}; {}", step.shows, step.why)),
+                Some(at) => {
+                    let kept = &self.kept[cursor + at];
+                    cursor += at + 1;
+                    match (step.check)(kept) {
+                        Some(difference) => lines.push(format!("✗ {}: {difference}", step.shows)),
+                        None => lines.push(format!("✓ {}", step.shows)),
+                    }
+                }
+            }
+        }
+        if let Some(ours) = expected.reply.as_ref().filter(|reply| !reply.is_empty()) {
+            let theirs: Vec<u8> =
+                self.accepted.iter().flat_map(|c| self.written.get(c).cloned().unwrap_or_default()).collect();
+            let mut problems = check::judge_framing(&theirs, Ending::Closed, Duration::ZERO);
+            problems.extend(check::compare(&theirs, ours, lesson.name));
+            if problems.is_empty() {
+                lines.push(format!("✓ the response matches hhttpp lesson {}'s, byte for byte", lesson.name));
+            }
+            for problem in problems {
+                lines.push(format!("✗ the response: {} (hint: {})", problem.what, problem.hint));
+            }
+        }
+        let differences = lines.iter().filter(|l| l.starts_with('✗')).count();
+        let verdict = if differences == 0 {
+            "the program makes the lesson's calls and sends its bytes".to_string()
+        } else {
+            format!("{} from the lesson", plural(differences as u64, "difference", "differences"))
+        };
+        self.print(|t| {
+            t.line("")?;
+            t.line(&format!("compared with hhttpp lesson {}:", lesson.name))?;
+            for line in &lines {
+                t.line(&format!("  {line}"))?;
+            }
+            t.line(&verdict)?;
+            t.flush()
+        })?;
+        Ok(differences)
+    }
+}
+
+/// The TCP state the kernel reports now for the socket `-yy` named.
+fn state_of(d: &Descriptor) -> Option<String> {
+    let entry = match d.socket()? {
+        SocketName::Connected { local, remote } => tcp::by_pair(local, remote),
+        SocketName::Bound(local) => tcp::listener(local),
+        SocketName::Inode(inode) => tcp::by_inode(inode),
+    };
+    entry.map(|e| e.state.to_string())
 }
 
 /// True when now is still inside the hold after a call that returned at `returned_at` (seconds since the epoch),
@@ -413,26 +596,6 @@ fn in_hold(returned_at: Option<f64>) -> bool {
     let Some(returned_at) = returned_at else { return false };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     now < returned_at + HOLD.as_secs_f64() * 0.8
-}
-
-/// The other end of a connected socket, from `-yy`'s name for it: `TCP:[127.0.0.1:8338->127.0.0.1:51234]`.
-fn peer_of(what: &str) -> Option<SocketAddr> {
-    pair_of(what).map(|(_, remote)| remote)
-}
-
-/// Both ends of a connected socket, from `-yy`'s name for it.
-fn pair_of(what: &str) -> Option<(SocketAddr, SocketAddr)> {
-    let inside = what.split_once('[')?.1.strip_suffix(']')?;
-    let (local, remote) = inside.split_once("->")?;
-    Some((local.parse().ok()?, remote.parse().ok()?))
-}
-
-/// The address a `connect` names: `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("…")}`.
-fn sockaddr_of(call: &Call) -> Option<SocketAddr> {
-    let arg = readable(call.args.get(1)?);
-    let port: u16 = arg.split_once("htons(")?.1.split(')').next()?.parse().ok()?;
-    let ip: std::net::IpAddr = arg.split('"').nth(1)?.parse().ok()?;
-    Some(SocketAddr::new(ip, port))
 }
 
 /// The diagram keeps call names as `&'static str`: the ones it can meet, by name.
@@ -444,17 +607,12 @@ fn static_name(name: &str) -> &'static str {
     NAMES.into_iter().find(|n| *n == name).unwrap_or("a call")
 }
 
-/// The first line of some bytes, escaped, for the diagram.
-fn first_line(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len()).min(64);
-    escape(bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]))
-}
-
 /// The arguments as the lessons print them: descriptors without their names, data as `buf`, strings readable.
 fn render_args(call: &Call) -> String {
     let data_arg = match call.name.as_str() {
-        "read" | "write" | "recvfrom" | "sendto" => Some(1),
-        "readv" | "writev" | "recvmsg" | "sendmsg" => Some(1),
+        "read" | "write" | "recvfrom" | "sendto" => Some("buf"),
+        "readv" | "writev" => Some("iov"),
+        "recvmsg" | "sendmsg" => Some("msg"),
         _ => None,
     };
     let shown: Vec<String> = call
@@ -462,229 +620,25 @@ fn render_args(call: &Call) -> String {
         .iter()
         .enumerate()
         .map(|(i, arg)| match strace::descriptor(arg) {
-            Some((fd, _)) => fd.to_string(),
-            None if Some(i) == data_arg => {
-                if call.name.ends_with('v') {
-                    "iov".into()
-                } else if call.name.ends_with("msg") {
-                    "msg".into()
-                } else {
-                    "buf".into()
-                }
-            }
-            None => readable(arg),
+            Some(d) => d.fd.to_string(),
+            None if i == 1 && data_arg.is_some() => data_arg.unwrap_or("buf").to_string(),
+            None => strace::readable(arg),
         })
         .collect();
     shown.join(", ")
 }
 
-/// Every string in `text` made readable: `inet_addr("\x31\x32\x37…")` → `inet_addr("127…")`.
-fn readable(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('"') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let end = string_end(after);
-        out.push('"');
-        out.push_str(&escape(&strace::unescape(&after[..end])));
-        out.push('"');
-        rest = after.get(end + 1..).unwrap_or("");
-    }
-    out.push_str(rest);
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The index of the closing quote of a string whose opening quote came just before `text`.
-fn string_end(text: &str) -> usize {
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match (escaped, c) {
-            (true, _) => escaped = false,
-            (false, '\\') => escaped = true,
-            (false, '"') => return i,
-            _ => {}
-        }
+    #[test]
+    fn arguments_are_shown_as_the_lessons_show_theirs() {
+        let Some(Event::Call(call)) = strace::Reader::default()
+            .line(r#"7 sendto(4<TCP:[127.0.0.1:1->127.0.0.1:2]>, "\x68\x69", 2, 0, NULL, 0) = 2"#)
+        else {
+            panic!("not a call")
+        };
+        assert_eq!(render_args(&call), "4, buf, 2, 0, NULL, 0");
     }
-    text.len()
-}
-
-/// Every byte of a data call's strings: the buffer of read/write/recvfrom/sendto, every `iov_base` of the others.
-fn data(call: &Call) -> Vec<u8> {
-    let Some(arg) = call.args.get(1) else { return Vec::new() };
-    if arg.starts_with('"') {
-        return strace::unescape(arg);
-    }
-    let mut bytes = Vec::new();
-    let mut rest = arg.as_str();
-    while let Some(at) = rest.find("iov_base=\"") {
-        let after = &rest[at + "iov_base=\"".len()..];
-        let end = string_end(after);
-        bytes.extend(strace::unescape(&after[..end]));
-        rest = after.get(end + 1..).unwrap_or("");
-    }
-    bytes
-}
-
-/// What a failed call's errno means, for a learner.
-fn errno_note(result: &str) -> String {
-    let name = result.split_whitespace().nth(1).unwrap_or("");
-    let meaning = match name {
-        "EADDRINUSE" => "another socket has this address and port (a running server, or old connections in TIME_WAIT)",
-        "EACCES" => "not allowed: ports below 1024 need root",
-        "EADDRNOTAVAIL" => "no interface of this machine has that address",
-        "ECONNREFUSED" => "nothing listens at that address and port",
-        "ECONNRESET" => "the other side broke the connection off (it closed with bytes unread, or crashed)",
-        "EPIPE" => "the other side has closed: nothing more can be sent",
-        "EAGAIN" => "nothing arrived in time (a timeout), or a non-blocking socket has nothing yet",
-        "EINTR" => "a signal (Ctrl-C?) interrupted the call",
-        "ENOTCONN" => "the socket is not connected (any more)",
-        "EINVAL" => "an argument the kernel does not accept here",
-        "EBADF" => "that descriptor is not open",
-        _ => "see man 2 of the call, ERRORS",
-    };
-    format!("{name}: {meaning}")
-}
-
-/// `--compare LESSON`: the program's calls lined up with the lesson's steps, and its response with the lesson's.
-/// Returns how many differences it printed.
-fn compare(t: &mut Transcript, state: &State, lesson: &str, file: &Path) -> Result<usize, Error> {
-    let expected = check::expected(lesson, file)?;
-    let steps = steps(lesson);
-    let mut lines = Vec::new();
-    let mut cursor = 0;
-    for step in &steps {
-        let found = state.kept[cursor..].iter().position(|k| step.names.contains(&k.name.as_str()) && !k.failed);
-        match found {
-            None => lines.push(format!("✗ missing: {}; {}", step.shows, step.why)),
-            Some(at) => {
-                let kept = &state.kept[cursor + at];
-                cursor += at + 1;
-                match (step.check)(&kept.args) {
-                    Some(difference) => lines.push(format!("✗ {}: {difference}", step.shows)),
-                    None => lines.push(format!("✓ {}", step.shows)),
-                }
-            }
-        }
-    }
-    if let Some(ours) = expected.reply.filter(|reply| !reply.is_empty()) {
-        let theirs: Vec<u8> =
-            state.accepted.iter().flat_map(|c| state.written.get(c).cloned().unwrap_or_default()).collect();
-        let mut problems = check::judge_framing(&theirs, Ending::Closed, Duration::ZERO);
-        problems.extend(check::compare(&theirs, &ours, lesson));
-        if problems.is_empty() {
-            lines.push(format!("✓ the response matches hhttpp lesson {lesson}'s, byte for byte"));
-        }
-        for problem in problems {
-            lines.push(format!("✗ the response: {} (hint: {})", problem.what, problem.hint));
-        }
-    }
-    let differences = lines.iter().filter(|l| l.starts_with('✗')).count();
-    t.line("")?;
-    t.line(&format!("compared with hhttpp lesson {lesson}:"))?;
-    for line in &lines {
-        t.line(&format!("  {line}"))?;
-    }
-    t.line(&if differences == 0 {
-        "the program makes the lesson's calls and sends its bytes".to_string()
-    } else {
-        format!("{} from the lesson", plural(differences as u64, "difference", "differences"))
-    })?;
-    t.flush()?;
-    Ok(differences)
-}
-
-/// One step of a lesson, as `--compare` looks for it.
-struct Step {
-    names: &'static [&'static str],
-    shows: &'static str,
-    why: &'static str,
-    check: fn(&[String]) -> Option<String>,
-}
-
-fn no_check(_: &[String]) -> Option<String> {
-    None
-}
-
-/// The steps of the server lessons, in order; each lesson makes the first so many of them.
-fn steps(lesson: &str) -> Vec<Step> {
-    let all = vec![
-        Step {
-            names: &["socket"],
-            shows: "socket(AF_INET, SOCK_STREAM)",
-            why: "a server starts with a socket",
-            check: |args| {
-                (!args.get(1).is_some_and(|t| t.starts_with("SOCK_STREAM")))
-                    .then(|| "not SOCK_STREAM (TCP)".to_string())
-            },
-        },
-        Step {
-            names: &["setsockopt"],
-            shows: "setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)",
-            why: "without it a restarted server cannot bind its port while old connections wait in TIME_WAIT",
-            check: |args| {
-                args.get(2)
-                    .is_none_or(|o| o != "SO_REUSEADDR")
-                    .then(|| format!("sets {} instead", args.get(2).map_or("?", |s| s)))
-            },
-        },
-        Step { names: &["bind"], shows: "bind", why: "the server's address and port", check: no_check },
-        Step {
-            names: &["listen"],
-            shows: "listen(1)",
-            why: "without listen nobody can connect",
-            check: |args| {
-                let backlog = args.get(1).map_or("?", |b| b.as_str());
-                (backlog != BACKLOG.to_string()).then(|| format!("a backlog of {backlog}; the lesson's is {BACKLOG}"))
-            },
-        },
-        Step {
-            names: &["accept", "accept4"],
-            shows: "accept",
-            why: "the server takes the connection",
-            check: no_check,
-        },
-        Step {
-            names: &["recvfrom", "read", "recvmsg"],
-            shows: "recv(4096)",
-            why: "the server reads the request",
-            check: |args| {
-                let size = args.get(2).map_or("?", |s| s.as_str());
-                (size != RECV_BUFFER.to_string())
-                    .then(|| format!("a buffer of {size} bytes; the lesson's is {RECV_BUFFER}"))
-            },
-        },
-        Step {
-            names: &["sendto", "write", "sendmsg", "writev"],
-            shows: "send the response",
-            why: "the reply",
-            check: no_check,
-        },
-        Step {
-            names: &["shutdown"],
-            shows: "shutdown(SHUT_RDWR)",
-            why: "it tells the client at once that nothing more is coming",
-            check: |args| {
-                args.get(1)
-                    .is_none_or(|h| h != "SHUT_RDWR")
-                    .then(|| format!("{} instead", args.get(1).map_or("?", |s| s)))
-            },
-        },
-        Step { names: &["close"], shows: "close the connection", why: "every socket must be closed", check: no_check },
-    ];
-    let count = match lesson {
-        "bind" => 4,
-        "accept" => 5,
-        _ => all.len(),
-    };
-    let mut steps: Vec<Step> = all.into_iter().take(count).collect();
-    if lesson == "accept" {
-        steps.push(Step {
-            names: &["close"],
-            shows: "close the connection",
-            why: "every socket must be closed",
-            check: no_check,
-        });
-    }
-    steps
 }

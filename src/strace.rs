@@ -1,9 +1,14 @@
 //! Reading strace's output: one line at a time, as `strace -f -xx -yy` writes it.
 //!
 //! `hhttpp trace` runs a learner's program under strace and shows its socket calls the way our lessons show their
-//! own. This module only reads: it splits a line into the process, the call, its arguments and its result, puts
-//! back together the calls strace reports in two halves (`<unfinished ...>`, `<... resumed>`), and turns strace's
-//! escaped strings back into bytes.
+//! own. This module is the one reader of strace's text: it splits a line into the process, the call, its arguments
+//! and its result, puts back together the calls strace reports in two halves (`<unfinished ...>`, `<... resumed>`),
+//! and gives typed answers about a call: its descriptor and what `-yy` says it is, its errno, the socket address it
+//! names, the bytes it carried. Nobody else splits strace's strings.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::escape::{escape, unescape};
 
 /// One line of strace's output, understood.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +43,113 @@ impl Call {
     /// The number the call returned (a descriptor, a byte count), when it is one.
     pub fn value(&self) -> Option<i64> {
         self.result.split(['<', ' ']).next()?.parse().ok()
+    }
+
+    /// The number of bytes the call moved: its value when it succeeded, else 0.
+    pub fn moved(&self) -> u64 {
+        if self.failed() { 0 } else { self.value().map_or(0, |n| n.max(0) as u64) }
+    }
+
+    /// The `i`th argument, as strace wrote it.
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+
+    /// The descriptor the call was made on (its first argument), with what `-yy` says it is.
+    pub fn fd(&self) -> Option<Descriptor> {
+        descriptor(self.args.first()?)
+    }
+
+    /// The descriptor the call returned (`socket`, `accept4`), with what `-yy` says it is.
+    pub fn returned_fd(&self) -> Option<Descriptor> {
+        descriptor(&self.result)
+    }
+
+    /// The error's name when the call failed: `EAGAIN`.
+    pub fn errno(&self) -> Option<&str> {
+        self.result.strip_prefix("-1 ")?.split_whitespace().next()
+    }
+
+    /// The socket address in the call's second argument (`connect`, `bind`, `accept4`'s peer):
+    /// `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}`, or its IPv6 form.
+    pub fn sockaddr(&self) -> Option<SocketAddr> {
+        let arg = readable(self.arg(1)?);
+        let port: u16 = arg.split_once("htons(")?.1.split(')').next()?.parse().ok()?;
+        let ip: IpAddr = arg.split('"').nth(1)?.parse().ok()?;
+        Some(SocketAddr::new(ip, port))
+    }
+
+    /// The bytes in the call's buffer: the string of `read`/`write`/`recvfrom`/`sendto`, or every `iov_base` of the
+    /// vector calls, joined. strace shows at most `-s` bytes of each, so this may be fewer than [`moved`](Self::moved).
+    pub fn data(&self) -> Vec<u8> {
+        let Some(arg) = self.arg(1) else { return Vec::new() };
+        if arg.starts_with('"') {
+            return unescape(arg);
+        }
+        self.iovecs().concat()
+    }
+
+    /// Each `iov_base` string of a vector call (`writev`, `sendmsg`), as bytes.
+    pub fn iovecs(&self) -> Vec<Vec<u8>> {
+        let Some(arg) = self.arg(1) else { return Vec::new() };
+        let mut found = Vec::new();
+        let mut rest = arg;
+        while let Some(at) = rest.find("iov_base=\"") {
+            let after = &rest[at + "iov_base=\"".len()..];
+            let end = string_end(after);
+            found.push(unescape(&after[..end]));
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+        found
+    }
+}
+
+/// A descriptor as `-yy` annotates it: `4<TCP:[127.0.0.1:8338->127.0.0.1:51234]>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Descriptor {
+    pub fd: i32,
+    /// What it is: `TCP:[…]`, `/dev/pts/0`, `pipe:[123]`.
+    pub what: String,
+}
+
+/// What `-yy` says of a TCP socket, in one of its three shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketName {
+    /// `TCP:[127.0.0.1:8338->127.0.0.1:51234]`: connected, our address and the peer's.
+    Connected { local: SocketAddr, remote: SocketAddr },
+    /// `TCP:[127.0.0.1:8338]`: bound or listening.
+    Bound(SocketAddr),
+    /// `TCP:[359921]`: not bound yet, named by its inode.
+    Inode(u64),
+}
+
+impl Descriptor {
+    /// True for a TCP socket, over IPv4 or IPv6.
+    pub fn is_tcp(&self) -> bool {
+        is_tcp(&self.what)
+    }
+
+    /// The TCP socket's name, when it is one.
+    pub fn socket(&self) -> Option<SocketName> {
+        if !self.is_tcp() {
+            return None;
+        }
+        let inside = self.what.split_once('[')?.1.strip_suffix(']')?;
+        if let Ok(inode) = inside.parse::<u64>() {
+            return Some(SocketName::Inode(inode));
+        }
+        Some(match inside.split_once("->") {
+            Some((local, remote)) => SocketName::Connected { local: local.parse().ok()?, remote: remote.parse().ok()? },
+            None => SocketName::Bound(inside.parse().ok()?),
+        })
+    }
+
+    /// Both ends of a connected socket.
+    pub fn pair(&self) -> Option<(SocketAddr, SocketAddr)> {
+        match self.socket()? {
+            SocketName::Connected { local, remote } => Some((local, remote)),
+            _ => None,
+        }
     }
 }
 
@@ -214,57 +326,42 @@ pub fn split_args(args: &str) -> Vec<String> {
     out
 }
 
-/// The bytes of a string strace printed: `"\x47\x45\x54"` (with or without its quotes, and its `...` when cut).
-pub fn unescape(quoted: &str) -> Vec<u8> {
-    let text = quoted.trim_end_matches("...");
-    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    let mut bytes = Vec::with_capacity(text.len() / 4);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0u8; 4];
-            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                bytes.push(u8::from_str_radix(&hex, 16).unwrap_or(b'?'));
-            }
-            Some('n') => bytes.push(b'\n'),
-            Some('r') => bytes.push(b'\r'),
-            Some('t') => bytes.push(b'\t'),
-            Some('v') => bytes.push(0x0b),
-            Some('f') => bytes.push(0x0c),
-            Some(d) if d.is_digit(8) => {
-                let mut value = d.to_digit(8).unwrap_or(0);
-                for _ in 0..2 {
-                    match chars.peek().and_then(|c| c.to_digit(8)) {
-                        Some(next) => {
-                            value = value * 8 + next;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                bytes.push(value as u8);
-            }
-            Some(other) => {
-                let mut buf = [0u8; 4];
-                bytes.extend_from_slice(other.encode_utf8(&mut buf).as_bytes());
-            }
-            None => {}
+/// Every string in `text` made readable: `inet_addr("\x31\x32\x37…")` → `inet_addr("127…")`, escaped as the
+/// transcript escapes bytes.
+pub fn readable(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = string_end(after);
+        out.push('"');
+        out.push_str(&escape(&unescape(&after[..end])));
+        out.push('"');
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The index of the closing quote of a string whose opening quote came just before `text`.
+fn string_end(text: &str) -> usize {
+    let mut quotes = Quotes { in_string: true, escaped: false };
+    for (i, c) in text.char_indices() {
+        quotes.inside(c);
+        if !quotes.in_string {
+            return i;
         }
     }
-    bytes
+    text.len()
 }
 
 /// A descriptor argument as `-yy` writes it: `4<TCP:[127.0.0.1:8338->127.0.0.1:51234]>` → (4, `TCP:[…]`).
-pub fn descriptor(arg: &str) -> Option<(i32, String)> {
+pub fn descriptor(arg: &str) -> Option<Descriptor> {
     let (fd, rest) = arg.split_once('<')?;
     let fd = fd.trim().parse().ok()?;
     let what = rest.strip_suffix('>')?;
-    Some((fd, String::from_utf8_lossy(&unescape(what)).into_owned()))
+    Some(Descriptor { fd, what: String::from_utf8_lossy(&unescape(what)).into_owned() })
 }
 
 /// True for a descriptor that `-yy` names as a TCP socket, over IPv4 or IPv6.
@@ -291,10 +388,12 @@ mod tests {
         assert_eq!((c.pid, c.name.as_str(), c.result.as_str()), (12083, "bind", "0"));
         assert_eq!(c.args.len(), 3);
         assert_eq!(c.args[2], "16");
-        assert_eq!(descriptor(&c.args[0]), Some((3, "TCP:[327318]".to_string())));
+        assert_eq!(c.fd(), Some(Descriptor { fd: 3, what: "TCP:[327318]".to_string() }));
+        assert_eq!(c.fd().and_then(|d| d.socket()), Some(SocketName::Inode(327318)));
         let failed = call("7 bind(3<TCP:[1]>, {sa_family=AF_INET}, 16) = -1 EADDRINUSE (Address already in use)");
         assert!(failed.failed());
         assert_eq!(failed.result, "-1 EADDRINUSE (Address already in use)");
+        assert_eq!(failed.errno(), Some("EADDRINUSE"));
     }
 
     #[test]
@@ -311,11 +410,28 @@ mod tests {
     }
 
     #[test]
-    fn strings_come_back_as_bytes() {
-        assert_eq!(unescape(r#""\x47\x45\x54\x20\x0d\x0a""#), b"GET \r\n");
-        assert_eq!(unescape(r#""a\"b\\c\n\0\377"..."#), b"a\"b\\c\n\0\xff");
+    fn annotations_come_back_as_socket_names() {
         let annotated = r"4<TCP:[\x31\x32\x37\x2e\x30\x2e\x30\x2e\x31:80]>";
-        assert_eq!(descriptor(annotated), Some((4, "TCP:[127.0.0.1:80]".to_string())));
+        let d = descriptor(annotated).unwrap();
+        assert_eq!((d.fd, d.what.as_str()), (4, "TCP:[127.0.0.1:80]"));
+        assert_eq!(d.socket(), Some(SocketName::Bound("127.0.0.1:80".parse().unwrap())));
+        let connected = descriptor("5<TCPv6:[[::1]:8338->[::1]:40000]>").unwrap();
+        assert_eq!(connected.pair(), Some(("[::1]:8338".parse().unwrap(), "[::1]:40000".parse().unwrap())));
+        assert!(descriptor("1</dev/pts/0>").unwrap().socket().is_none());
+    }
+
+    #[test]
+    fn a_calls_address_and_bytes_are_read_from_its_arguments() {
+        let c = call(
+            r#"7 connect(3<TCP:[9]>, {sa_family=AF_INET, sin_port=htons(8338), sin_addr=inet_addr("\x31\x32\x37\x2e\x30\x2e\x30\x2e\x31")}, 16) = 0"#,
+        );
+        assert_eq!(c.sockaddr(), Some("127.0.0.1:8338".parse().unwrap()));
+        let w =
+            call(r#"7 writev(4<TCP:[1]>, [{iov_base="\x48\x49", iov_len=2}, {iov_base="\x21", iov_len=1}], 2) = 3"#);
+        assert_eq!(w.iovecs(), vec![b"HI".to_vec(), b"!".to_vec()]);
+        assert_eq!((w.data(), w.moved()), (b"HI!".to_vec(), 3));
+        let r = call(r#"7 read(4<TCP:[1]>, "\x61\"\x62", 4096) = 3"#);
+        assert_eq!(r.data(), b"a\"b");
     }
 
     #[test]

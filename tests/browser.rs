@@ -20,7 +20,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -106,31 +105,15 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// A fresh folder for one browser run (its profile, its output, its screenshot), removed when dropped.
-struct Scratch {
-    dir: PathBuf,
-}
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new() -> Scratch {
-        static RUNS: AtomicU32 = AtomicU32::new(0);
-        let run = RUNS.fetch_add(1, Ordering::Relaxed);
-        let name = format!("hhttpp-browser-{}-{run}", std::process::id());
-        let dir = std::env::temp_dir().join(name);
-        // A folder left by a killed earlier run with the same process id is stale: start afresh.
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).unwrap_or_else(|err| panic!("create {}: {err}", dir.display()));
-        Scratch { dir }
+        Scratch(common::temp_dir())
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Best effort: a browser helper that outlived a killed browser may still hold a file in the profile.
-        let _ = fs::remove_dir_all(&self.dir);
+        self.0.path().join(name)
     }
 }
 
@@ -158,13 +141,13 @@ impl Browser {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|err| panic!("start {}: {err}", self.program.display()));
-        let group = libc::pid_t::try_from(child.id()).expect("a process id fits in pid_t");
+        let group = rustix::process::Pid::from_raw(child.id() as i32).expect("a process id is positive");
         let (send, done) = mpsc::channel();
         std::thread::spawn(move || send.send(child.wait()));
         let status = done.recv_timeout(PATIENCE).unwrap_or_else(|_| {
-            // SAFETY: kill(2) takes no pointers; a negative pid signals that process group only, the browser's own:
-            // the browser has not ended (we would have heard), so its group id is still its own.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
+            // The browser's process group only: the browser has not ended (we would have heard), so its group id is
+            // still its own.
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
             // Let the waiting thread reap it before the profile folder goes.
             let _ = done.recv_timeout(PATIENCE);
             let stderr = fs::read_to_string(&err).unwrap_or_default();

@@ -11,15 +11,14 @@ use common::{PATIENCE, REQUEST, Running, exchange, hhttpp, settings};
 const CANARY: &str = "CANARY-this-file-is-outside-the-folder";
 
 /// A site in a temp folder, with a canary file beside it (outside) and symlinks in it, removed when dropped.
-struct Site(PathBuf);
+struct Site(tempfile::TempDir);
 
 impl Site {
-    fn new(name: &str) -> Site {
-        let root = std::env::temp_dir().join(format!("hhttpp-site-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let site = root.join("site");
+    fn new() -> Site {
+        let root = common::temp_dir();
+        let site = root.path().join("site");
         std::fs::create_dir_all(site.join("sub dir")).expect("make the site");
-        std::fs::write(root.join("canary.txt"), CANARY).expect("the canary");
+        std::fs::write(root.path().join("canary.txt"), CANARY).expect("the canary");
         std::fs::write(site.join("index.html"), "<h1>home</h1>").expect("index");
         std::fs::write(site.join("sub dir/page.html"), "<p>sub</p>").expect("a page");
         std::fs::write(site.join(".env"), "SECRET=1").expect("a hidden file");
@@ -32,13 +31,12 @@ impl Site {
     }
 
     fn dir(&self) -> String {
-        self.0.join("site").to_string_lossy().into_owned()
+        self.0.path().join("site").to_string_lossy().into_owned()
     }
-}
 
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    /// A file beside the site, for logs.
+    fn beside(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
     }
 }
 
@@ -74,7 +72,7 @@ fn stop(mut lesson: Running) -> String {
 
 #[test]
 fn every_way_out_of_the_folder_is_refused_and_nothing_outside_is_read() {
-    let site = Site::new("traversal");
+    let site = Site::new();
     let battery = [
         "/../canary.txt",
         "/sub%20dir/../../canary.txt",
@@ -124,8 +122,8 @@ fn the_kernel_never_opens_a_file_outside_the_folder() {
         eprintln!("skipped: strace is not installed");
         return;
     }
-    let site = Site::new("strace");
-    let log = std::env::temp_dir().join(format!("hhttpp-strace-{}-folder.log", std::process::id()));
+    let site = Site::new();
+    let log = site.beside("strace.log");
     let log_arg = log.to_string_lossy().into_owned();
     let dir = site.dir();
     let hhttpp = env!("CARGO_BIN_EXE_hhttpp");
@@ -139,7 +137,6 @@ fn the_kernel_never_opens_a_file_outside_the_folder() {
     lesson.interrupt();
     lesson.finish();
     let opens = std::fs::read_to_string(&log).expect("strace's log");
-    let _ = std::fs::remove_file(&log);
     assert!(opens.contains("openat2("), "files are opened with openat2: {opens}");
     for line in opens.lines().filter(|l| l.contains("canary") || l.contains("hostname")) {
         assert!(line.contains(" = -1 "), "an open outside the folder succeeded: {line}");
@@ -150,7 +147,7 @@ fn the_kernel_never_opens_a_file_outside_the_folder() {
 
 #[test]
 fn missing_files_get_404_other_methods_405_with_allow_and_head_no_body() {
-    let site = Site::new("statuses");
+    let site = Site::new();
     let (lesson, addr) = serve(&site.dir(), &["--quiet"]);
     assert_eq!(status(&get(addr, "/no-such.html")), "404");
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
@@ -216,7 +213,7 @@ fn a_folder_that_is_a_file_or_missing_is_refused_before_any_socket() {
 
 #[test]
 fn a_client_that_hangs_up_mid_file_does_not_stop_the_server() {
-    let site = Site::new("hangup");
+    let site = Site::new();
     std::fs::write(std::path::Path::new(&site.dir()).join("big.bin"), vec![0x5a; 64 * 1024 * 1024])
         .expect("a big file");
     let (mut lesson, addr) = serve(&site.dir(), &[]);

@@ -134,10 +134,12 @@ fn a_closed_stdout_ends_quietly() {
 /// a copy of the binary from a folder of its own in the temp folder.
 fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
     use std::os::unix::fs::PermissionsExt;
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    let home = std::env::temp_dir().join(format!("hhttpp-test-{}-{name}", std::process::id()));
+    let root = rustix::process::geteuid().is_root();
+    let folder = common::temp_dir();
+    let home = folder.path().join(name);
     let mut cmd = if root {
+        // nobody must reach the copy: the temp folder of our own is open to all for this, its files are not.
+        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
         std::fs::create_dir_all(&home).expect("a folder for nobody");
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
         let exe = home.join("hhttpp");
@@ -150,7 +152,7 @@ fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) 
         hhttpp(args)
     };
     let out = cmd.stdin(Stdio::null()).output().expect("run hhttpp unprivileged");
-    let _ = std::fs::remove_dir_all(&home);
+    drop(folder);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -177,18 +179,17 @@ fn a_privileged_port_is_refused_with_eacces_and_a_hint() {
 
 #[test]
 fn an_unreadable_file_is_named_with_the_reason() {
-    let path = std::env::temp_dir().join(format!("hhttpp-test-{}-secret.jpg", std::process::id()));
+    let folder = common::temp_dir();
+    std::fs::set_permissions(folder.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod 755");
+    let path = folder.path().join("secret.jpg");
     std::fs::write(&path, b"\xFF\xD8\xFF").expect("write the file");
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod 000");
     let shown = path.to_string_lossy().into_owned();
     let (code, stdout, stderr) = run_unprivileged("secret", &["lesson", "serve-binary", &shown, "--port", "0"]);
-    let _ = std::fs::remove_file(&path);
     assert_eq!(code, Some(3), "{stdout}{stderr}");
     assert_eq!(
         stderr,
-        format!(
-            "hhttpp: cannot read {shown:?}: permission denied (the lessons serve only the file you name; check the path)\n"
-        )
+        format!("hhttpp: cannot read {shown:?}: permission denied (you may not read it; check its permissions)\n")
     );
     assert!(!stdout.contains("socket("));
 }

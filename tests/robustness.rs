@@ -8,24 +8,22 @@ use std::process::Stdio;
 
 use common::{PATIENCE, REQUEST, Running, exchange, hhttpp};
 
-/// A file of `len` bytes in the temp folder, removed when dropped.
-struct TempFile(std::path::PathBuf);
+/// A file with `bytes` in a temp folder of its own, removed when dropped.
+struct TempFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
 
 impl TempFile {
     fn new(name: &str, bytes: &[u8]) -> TempFile {
-        let path = std::env::temp_dir().join(format!("hhttpp-test-{}-{name}", std::process::id()));
+        let dir = common::temp_dir();
+        let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write a temp file");
-        TempFile(path)
+        TempFile { _dir: dir, path }
     }
 
     fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 temp path")
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        self.path.to_str().expect("a UTF-8 temp path")
     }
 }
 

@@ -26,7 +26,8 @@ fn strace_available() -> bool {
 /// Runs `hhttpp lesson NAME ARGS --port 0` under strace, plays the lesson's client, and returns the transcript's
 /// calls and strace's socket calls, both as `name(args) = result`.
 fn calls_both_ways(name: &str, args: &[&str]) -> (Vec<String>, Vec<String>) {
-    let log = std::env::temp_dir().join(format!("hhttpp-strace-{}-{name}.log", std::process::id()));
+    let dir = common::temp_dir();
+    let log = dir.path().join(format!("{name}.log"));
     let log_arg = log.to_string_lossy().into_owned();
     let mut all = vec!["-f", "-qq", "-e", "trace=network,close", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")];
     all.extend_from_slice(&["lesson", name, "--port", "0", "--full-dump"]);
@@ -47,7 +48,6 @@ fn calls_both_ways(name: &str, args: &[&str]) -> (Vec<String>, Vec<String>) {
     let done = lesson.finish();
     assert!(done.status.success(), "{name}: {}", done.stderr);
     let strace = std::fs::read_to_string(&log).expect("strace's log");
-    let _ = std::fs::remove_file(&log);
     (transcript_calls(&done.stdout), socket_calls(&strace))
 }
 
@@ -125,7 +125,7 @@ fn with_buf(call: &str) -> String {
 fn decode_timeval(call: &str) -> String {
     let Some((head, rest)) = call.split_once("SO_RCVTIMEO_OLD, \"") else { return call.to_string() };
     let Some((quoted, tail)) = rest.split_once("\", ") else { return call.to_string() };
-    let bytes = hhttpp::strace::unescape(quoted);
+    let bytes = hhttpp::escape::unescape(quoted);
     let field = |at: usize| bytes.get(at..at + 8).map_or(0, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
     format!("{head}SO_RCVTIMEO, {{tv_sec={}, tv_usec={}}}, {tail}", field(0), field(8))
 }
@@ -171,7 +171,8 @@ fn fetch_shows_exactly_the_calls_strace_sees() {
     }
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let url = format!("http://{}/", server.address());
-    let log = std::env::temp_dir().join(format!("hhttpp-strace-{}-fetch.log", std::process::id()));
+    let dir = common::temp_dir();
+    let log = dir.path().join("fetch.log");
     let log_arg = log.to_string_lossy().into_owned();
     // A numeric host: getaddrinfo then makes no calls of its own, so every socket call is the lesson's.
     let out = Command::new("strace")
@@ -182,7 +183,6 @@ fn fetch_shows_exactly_the_calls_strace_sees() {
     server.finish();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let strace = std::fs::read_to_string(&log).expect("strace's log");
-    let _ = std::fs::remove_file(&log);
     let transcript = transcript_calls(&String::from_utf8_lossy(&out.stdout));
     assert!(transcript.len() >= 5, "{transcript:#?}");
     assert_eq!(transcript, socket_calls(&strace), "fetch: the transcript (left) and strace (right) disagree");

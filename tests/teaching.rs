@@ -36,19 +36,38 @@ fn fetch_resolves_connects_sends_and_reads_until_the_close() {
 
 #[test]
 fn fetch_tries_the_next_address_when_one_refuses() {
-    // localhost has two addresses here when /etc/hosts names ::1 too; the server listens on IPv4 only.
+    // A name with two addresses, ::1 first and 127.0.0.1 second: fetch runs in a mount namespace of its own where
+    // /etc/hosts says so. The server listens on 127.0.0.1 only, so ::1 refuses and fetch must go on to the next.
+    let hosts = common::temp_dir();
+    let file = hosts.path().join("hosts");
+    std::fs::write(&file, "::1 two-addresses\n127.0.0.1 two-addresses\n").expect("a hosts file");
+    let namespace = std::process::Command::new("unshare").args(["-m", "true"]).output();
+    if !namespace.is_ok_and(|o| o.status.success()) {
+        common::unavailable("a mount namespace of its own (unshare -m, which needs root)");
+        return;
+    }
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let port = server.address().port();
-    let out = hhttpp(&["lesson", "fetch", &format!("http://localhost:{port}/")]).output().expect("fetch");
+    let script = format!(
+        "mount --bind {} /etc/hosts && exec {} lesson fetch http://two-addresses:{port}/",
+        file.display(),
+        env!("CARGO_BIN_EXE_hhttpp")
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("fetch in a namespace");
     let transcript = String::from_utf8(out.stdout).expect("UTF-8");
-    assert!(out.status.success(), "{transcript}");
+    assert!(out.status.success(), "{transcript}{}", String::from_utf8_lossy(&out.stderr));
     let done = server.finish();
     assert!(done.stdout.contains("answered 200 OK"));
-    if transcript.contains("AF_INET6") {
-        assert!(transcript.contains("= -1 ECONNREFUSED (Connection refused)"));
-        assert!(transcript.contains("ECONNREFUSED: nothing listens on that address. We close this socket and try"));
-    }
-    assert!(transcript.contains(&format!(r"Host: localhost:{port}\r\n")), "the URL's host and port: {transcript}");
+    assert!(transcript.contains("res = [[::1]:"), "getaddrinfo gave ::1 first: {transcript}");
+    assert!(transcript.contains("socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)"), "{transcript}");
+    assert!(transcript.contains("= -1 ECONNREFUSED (Connection refused)"), "{transcript}");
+    assert!(transcript.contains("ECONNREFUSED: nothing listens on that address. We close this socket and try"));
+    assert!(transcript.contains("socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)"), "then IPv4: {transcript}");
+    assert!(transcript.contains(&format!(r"Host: two-addresses:{port}\r\n")), "the URL's host and port: {transcript}");
 }
 
 #[test]
@@ -96,7 +115,7 @@ fn step_waits_for_enter_before_each_call_and_changes_nothing_else() {
 }
 
 #[test]
-fn all_six_lessons_can_be_stepped_through_without_a_browser_and_match_their_snapshots() {
+fn every_lesson_can_be_stepped_through_without_a_browser_and_matches_its_snapshot() {
     for lesson in ["bind", "accept", "echo-request", "serve-text", "serve-binary"] {
         let (transcript, prompts) = stepped(&["lesson", lesson, "--port", "0", "--client", "--full-dump"], 40);
         let calls = transcript
@@ -139,7 +158,7 @@ fn explain_prints_each_lessons_text_plain_when_piped() {
     for lesson in &LESSONS {
         let out = hhttpp(&["explain", lesson.name]).output().expect("explain");
         assert!(out.status.success());
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(lesson.text_path());
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(hhttpp::lessons::text_path(lesson));
         let text = std::fs::read_to_string(path).expect("the lesson's text");
         assert_eq!(String::from_utf8(out.stdout).expect("UTF-8"), text, "{}", lesson.name);
     }

@@ -112,8 +112,12 @@ fn without_a_command_or_strace_it_says_what_is_missing() {
     let out = hhttpp(&["trace"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2), "clap: COMMAND is required");
     let out = hhttpp(&["trace", "--", "true"]).env("PATH", "/nonexistent").output().expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("which is not installed (apt-get install strace)"));
+    assert_eq!(out.status.code(), Some(i32::from(hhttpp::error::EXIT_MISSING_TOOL)), "not a usage error");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "hhttpp: hhttpp trace runs your program under strace, which is not installed (apt-get install strace)\n",
+        "one line that says how to install it"
+    );
 }
 
 #[test]

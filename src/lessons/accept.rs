@@ -10,9 +10,57 @@
 //! waits for a client and returns a *new* socket for that one connection, with the client's address. We close it
 //! without reading anything, then close the listening socket.
 
-use super::{Options, bind, url};
+use super::bind;
 use crate::error::Error;
+use crate::lesson::{self, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url};
 use crate::trace::Tracer;
+
+/// The lesson, as `hhttpp lesson accept` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "accept",
+    summary: "accept one connection, show the new socket and the client's address, close it unread",
+    blog_step: "accept a connection",
+    example: "hhttpp lesson accept\n  then, in a second terminal: hhttpp lesson fetch --request none",
+    text: include_str!("../../lessons/02-accept.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    // The client only connects: closing a connection with unread bytes would reset it.
+    server: Some(Server { client: ClientRole::Connects, ..Server::BLOG }),
+    // A client that sends nothing gets nothing back: the connection is closed unread.
+    reply: Some(|_| Ok(Expected { request: None, reply: Some(Vec::new()) })),
+    steps: &[bind::SOCKET, bind::SETSOCKOPT, bind::BIND, bind::LISTEN, ACCEPT, CLOSE],
+};
+
+/// `hhttpp lesson accept`'s arguments: where to listen.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options)
+    }
+}
+
+/// `accept`, as `hhttpp trace --compare` looks for it.
+pub const ACCEPT: Step = Step {
+    names: &["accept", "accept4"],
+    shows: "accept",
+    why: "the server takes the connection",
+    check: Step::no_check,
+};
+/// The close of the accepted connection.
+pub const CLOSE: Step = Step {
+    names: &["close"],
+    shows: "close the connection",
+    why: "every socket must be closed",
+    check: Step::no_check,
+};
 
 /// Runs the lesson: accept one connection on `options.addr`, show it, close it unread.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {

@@ -15,9 +15,70 @@
 
 use std::net::SocketAddr;
 
-use super::{Options, url};
 use crate::error::Error;
+use crate::lesson::{
+    self, BACKLOG, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url,
+};
+use crate::strace::Call;
 use crate::trace::{TracedSocket, Tracer};
+
+/// The lesson, as `hhttpp lesson bind` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "bind",
+    summary: "create a socket, set SO_REUSEADDR, bind an address, listen; then watch a second bind fail",
+    blog_step: "set up, bind and listen",
+    example: "hhttpp lesson bind\n  hhttpp lesson bind --port 0",
+    text: include_str!("../../lessons/01-bind.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    // It accepts no one, so `--client` has nothing to talk to.
+    server: Some(Server { client: ClientRole::None, ..Server::BLOG }),
+    reply: Some(|_| Ok(Expected { request: None, reply: None })),
+    steps: &[SOCKET, SETSOCKOPT, BIND, LISTEN],
+};
+
+/// `hhttpp lesson bind`'s arguments: where to listen.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options)
+    }
+}
+
+/// The set-up's steps, which every server lesson begins with, as `hhttpp trace --compare` looks for them.
+pub const SOCKET: Step = Step {
+    names: &["socket"],
+    shows: "socket(AF_INET, SOCK_STREAM)",
+    why: "a server starts with a socket",
+    check: |call| (!call.arg(1).is_some_and(|t| t.starts_with("SOCK_STREAM"))).then(|| "not SOCK_STREAM (TCP)".into()),
+};
+pub const SETSOCKOPT: Step = Step {
+    names: &["setsockopt"],
+    shows: "setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)",
+    why: "without it a restarted server cannot bind its port while old connections wait in TIME_WAIT",
+    check: |call| {
+        let option = call.arg(2).unwrap_or("?");
+        (option != "SO_REUSEADDR").then(|| format!("sets {option} instead"))
+    },
+};
+pub const BIND: Step =
+    Step { names: &["bind"], shows: "bind", why: "the server's address and port", check: Step::no_check };
+pub const LISTEN: Step =
+    Step { names: &["listen"], shows: "listen(1)", why: "without listen nobody can connect", check: listen_backlog };
+
+/// `listen(1)`, the blog's backlog, or what the program asked for instead.
+fn listen_backlog(call: &Call) -> Option<String> {
+    let backlog = call.arg(1).unwrap_or("?");
+    (backlog != BACKLOG.to_string()).then(|| format!("a backlog of {backlog}; the lesson's is {BACKLOG}"))
+}
 
 /// Runs the lesson: listen on `options.addr`, show that a second bind fails, close both sockets.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
@@ -45,11 +106,11 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
 /// Then `getsockname` asks the kernel for the address it really bound (the port it chose when we asked for 0), and
 /// the `listening on http://…/` line is printed and flushed, followed by `hint(url)`, and with `--client` the
 /// built-in client is started. Returns the listening socket and that address.
-pub fn listen(
-    tracer: &Tracer,
+pub fn listen<'t>(
+    tracer: &'t Tracer,
     options: &Options,
     hint: impl FnOnce(&str) -> String,
-) -> Result<(TracedSocket, SocketAddr), Error> {
+) -> Result<(TracedSocket<'t>, SocketAddr), Error> {
     let mut s = TracedSocket::new(tracer, "s", &options.addr)?;
     s.set_reuse_address()?;
     s.bind(&options.addr)?;
@@ -57,8 +118,8 @@ pub fn listen(
     let bound = s.local_addr()?;
     let url = url(&bound);
     tracer.listening(&url, &hint(&url))?;
-    if let Some(request) = options.client {
-        crate::client::start(bound, request);
+    if let Some(client) = options.client {
+        client.start(bound);
     }
     if bound.ip().is_unspecified() {
         let local = if bound.is_ipv4() { "127.0.0.1".to_string() } else { "[::1]".to_string() };

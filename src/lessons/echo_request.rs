@@ -20,11 +20,80 @@
 
 use std::net::Shutdown;
 
-use super::{Options, RECV_BUFFER, bind};
+use super::{accept, bind};
 use crate::error::Error;
 use crate::http::{self, BadRequest, HeadReader, HeadStatus, MAX_HEAD, Request};
+use crate::lesson::{
+    self, CANONICAL_REQUEST, Expected, Lesson, Options, RECV_BUFFER, Run, Server, ServerArgs, Step,
+};
 use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
+
+/// The lesson, as `hhttpp lesson echo-request` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "echo-request",
+    summary: "receive a request with recv(4096) and send its own bytes back as the reply",
+    blog_step: "exchange data: receive the request",
+    example: "hhttpp lesson echo-request\n  then open http://127.0.0.1:8338/ in a browser: it shows its own request",
+    text: include_str!("../../lessons/03-echo-request.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    server: Some(Server::BLOG),
+    reply: Some(|_| {
+        let head = http::response_head(200, "text/plain; charset=utf-8", CANONICAL_REQUEST.len() as u64);
+        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, CANONICAL_REQUEST.to_vec()].concat()) })
+    }),
+    steps: &EXCHANGE_STEPS,
+};
+
+/// A whole exchange's steps, which the lessons that answer a request make: lesson 1's set-up, `accept`, then
+/// these.
+pub static EXCHANGE_STEPS: [Step; 9] =
+    [bind::SOCKET, bind::SETSOCKOPT, bind::BIND, bind::LISTEN, accept::ACCEPT, RECV, SEND, SHUTDOWN, accept::CLOSE];
+
+/// `recv(4096)`, as `hhttpp trace --compare` looks for it.
+pub const RECV: Step = Step {
+    names: &["recvfrom", "read", "recvmsg"],
+    shows: "recv(4096)",
+    why: "the server reads the request",
+    check: |call| {
+        let size = call.arg(2).unwrap_or("?");
+        (size != RECV_BUFFER.to_string()).then(|| format!("a buffer of {size} bytes; the lesson's is {RECV_BUFFER}"))
+    },
+};
+/// Sending the response.
+pub const SEND: Step = Step {
+    names: &["sendto", "write", "sendmsg", "writev"],
+    shows: "send the response",
+    why: "the reply",
+    check: Step::no_check,
+};
+/// `shutdown(SHUT_RDWR)`.
+pub const SHUTDOWN: Step = Step {
+    names: &["shutdown"],
+    shows: "shutdown(SHUT_RDWR)",
+    why: "it tells the client at once that nothing more is coming",
+    check: |call| {
+        let how = call.arg(1).unwrap_or("?");
+        (how != "SHUT_RDWR").then(|| format!("{how} instead"))
+    },
+};
+
+/// `hhttpp lesson echo-request`'s arguments: where to listen.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options)
+    }
+}
 
 /// Runs the lesson: accept a connection, read its request, send the request back.
 pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
@@ -41,14 +110,14 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
     };
     let sent = client_connection.sendall("response", &response);
 
-    let outcome = hang_up(tracer, client_connection, sent, http::status_of(&request))?;
+    let outcome = shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     Ok(vec![outcome])
 }
 
 /// A client's request: its connection, every byte we received, and what HTTP makes of them.
-pub struct Received {
-    pub client_connection: TracedSocket,
+pub struct Received<'t> {
+    pub client_connection: TracedSocket<'t>,
     pub raw_data: Vec<u8>,
     pub request: Result<Request, BadRequest>,
 }
@@ -58,7 +127,7 @@ pub struct Received {
 /// A connection that sends nothing (`recvfrom` returns 0), breaks off (`ECONNRESET`) or stays quiet past
 /// `--timeout` (`EAGAIN`) is reported, closed, and followed by the next `accept4`: one misbehaving client does not
 /// end the lesson.
-pub fn accept_request(tracer: &Tracer, s: &TracedSocket, options: &Options) -> Result<Received, Error> {
+pub fn accept_request<'t>(tracer: &'t Tracer, s: &TracedSocket<'t>, options: &Options) -> Result<Received<'t>, Error> {
     loop {
         let (client_connection, _client_address) = s.accept()?;
         if let Some(timeout) = options.timeout {
@@ -134,7 +203,7 @@ fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option
 
 /// Ends a connection after its reply: `shutdown(SHUT_RDWR)` and `close` when the reply went out whole, or only
 /// `close` when the client hung up during it (or before our `shutdown`). Returns a line for the summary.
-pub fn hang_up(
+pub fn shutdown_and_close(
     tracer: &Tracer,
     client_connection: TracedSocket,
     sent: Result<(), Error>,

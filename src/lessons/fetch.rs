@@ -17,15 +17,52 @@
 //!
 //! Run a server lesson first (`hhttpp lesson serve-text`) and fetch from it, as a browser would.
 
-use super::CANONICAL_REQUEST;
-use crate::cli::RequestKind;
+use crate::client::RequestKind;
 use crate::error::Error;
 use crate::http::{self, Url};
+use crate::lesson::{self, CANONICAL_REQUEST, CommonArgs, Lesson, Options, RECV_BUFFER, Run, ServerArgs};
 use crate::trace::socket::getaddrinfo;
 use crate::trace::{TracedSocket, Tracer};
 
-/// How much one `recv` asks for, as the server lessons do.
-const RECV_BUFFER: usize = super::RECV_BUFFER;
+/// The lesson, as `hhttpp lesson fetch` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "fetch",
+    summary: "the client's side: resolve the name, connect, send a request, read the reply until the close",
+    blog_step: "the client: resolve, connect, send, wait for the reply",
+    example: "hhttpp lesson fetch http://127.0.0.1:8338/\n  (with a server lesson running in another terminal)",
+    text: include_str!("../../lessons/06-fetch.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    server: None,
+    // A client: there is no server reply to check, nor server steps to compare.
+    reply: None,
+    steps: &[],
+};
+
+/// `hhttpp lesson fetch`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The page to fetch: http://HOST[:PORT][/PATH]
+    #[arg(default_value = "http://127.0.0.1:8338/", value_parser = Url::parse)]
+    url: Url,
+    /// What to send: a request for URL, the snapshots' canonical request, or nothing (connect and wait)
+    #[arg(long, value_enum, default_value_t = RequestKind::Url)]
+    request: RequestKind,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        None
+    }
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, &self.url, self.request, options.timeout)
+    }
+}
 
 /// Runs the lesson: fetch `url`, sending what `request` says.
 pub fn run(

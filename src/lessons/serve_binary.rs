@@ -22,13 +22,51 @@
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::AsRawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Options, bind, echo_request};
+use super::{bind, echo_request};
 use crate::error::Error;
-use crate::http;
+use crate::http::{self, Text};
+use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::format::{count, plural};
 use crate::trace::{TracedSocket, Tracer};
+
+/// The lesson, as `hhttpp lesson serve-binary` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "serve-binary",
+    summary: "send a header, then a binary file (a JPEG) with sendall, straight from disk",
+    blog_step: "exchange data: send a binary file",
+    example: "hhttpp lesson serve-binary assets/ice-caps.jpg\n  then open http://127.0.0.1:8338/ in a browser",
+    text: include_str!("../../lessons/05-serve-binary.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    server: Some(Server::BLOG),
+    reply: Some(|file| {
+        let body = std::fs::read(file).map_err(|source| Error::File { path: file.to_path_buf(), source })?;
+        let head = http::response_head(200, &http::content_type(file, Text::Unchecked), body.len() as u64);
+        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, body].concat()) })
+    }),
+    steps: &echo_request::EXCHANGE_STEPS,
+};
+
+/// `hhttpp lesson serve-binary`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The file to serve, byte for byte
+    #[arg(default_value = "assets/ice-caps.jpg")]
+    file: PathBuf,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options, &self.file)
+    }
+}
 
 /// How much of the file we read, and hand to `sendto`, at a time: big enough that the copies through our memory
 /// cost little next to the kernel's work, small enough that memory use does not grow with the file.
@@ -37,8 +75,8 @@ pub const CHUNK: usize = 1024 * 1024;
 /// Runs the lesson: serve `path`'s bytes to one client.
 pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String>, Error> {
     // Open the file before we touch the network, so a bad file fails before a port is taken.
-    let (mut file, size) = open(path)?;
-    let content_type = mime_guess::from_path(path).first_or_octet_stream().to_string();
+    let (file, size) = open(path)?;
+    let content_type = http::content_type(path, Text::Unchecked);
     let file_fd = file.as_raw_fd();
     tracer.note(&format!(
         "opened {:?}: {}, {content_type}, as fd {file_fd} (a file, not a socket: its reads are not in this transcript)",
@@ -50,13 +88,13 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
 
     let sent = match &request {
-        Ok(_) => send_file(&client_connection, &mut file, path, size, &content_type),
+        Ok(_) => send_file(&client_connection, &file, path, size, &content_type, false),
         Err(bad) => client_connection.sendall("response", &http::error_response(bad)),
     };
     drop(file);
     tracer.note(&format!("closed the file, fd {file_fd}"))?;
 
-    let outcome = echo_request::hang_up(tracer, client_connection, sent, http::status_of(&request))?;
+    let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     if request.is_err() {
         return Ok(vec![outcome]);
@@ -69,20 +107,28 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String
     )])
 }
 
-/// Sends the header with one `sendall`, then the file's `size` bytes with another, a chunk at a time.
-fn send_file(
+/// Sends a `200 OK` head with one `sendall`, then (unless `head_only`, for a HEAD request) the file's `size` bytes
+/// with another, a chunk at a time. `path` names the file in errors.
+///
+/// The head promised `size` bytes: a file that shrinks while we send it cannot keep that promise, and we say so
+/// with an error rather than let the client take a short body for the whole one.
+pub fn send_file(
     client_connection: &TracedSocket,
-    file: &mut File,
+    file: &File,
     path: &Path,
     size: u64,
     content_type: &str,
+    head_only: bool,
 ) -> Result<(), Error> {
     let header = http::response_head(200, content_type, size);
     client_connection.sendall("header", &header)?;
+    if head_only {
+        return Ok(());
+    }
 
     // Exactly `size` bytes, the length the header promised.
     let mut data = file.take(size);
-    let mut chunk = vec![0u8; CHUNK];
+    let mut chunk = vec![0u8; CHUNK.min(size.max(1) as usize)];
     let mut sendall = client_connection.begin_sendall("data", size)?;
     loop {
         let n = data.read(&mut chunk).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
@@ -103,7 +149,6 @@ fn send_file(
     }
     Ok(())
 }
-
 /// Opens `path` for reading and returns it with its size, refusing directories.
 fn open(path: &Path) -> Result<(File, u64), Error> {
     let file = File::open(path).map_err(|source| Error::File { path: path.to_path_buf(), source })?;

@@ -28,28 +28,66 @@
 //! - **A read timeout** ([`DEFAULT_TIMEOUT`] unless `--timeout` says otherwise): we serve one connection at a time,
 //!   so one quiet client must not hold up the rest.
 
-use std::ffi::CString;
 use std::fs::File;
-use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Options, bind, echo_request};
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+use super::{bind, echo_request, serve_binary};
 use crate::error::Error;
-use crate::http::{self, BadRequest};
+use crate::http::{self, BadRequest, Text};
+use crate::lesson::{self, ClientRole, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
+
+/// The lesson, as `hhttpp lesson serve-folder` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "serve-folder",
+    summary: "the series' finished server: files from a folder, 404, 405, HEAD, until Ctrl-C; nothing outside it",
+    blog_step: "part 5: the finished server, done right",
+    example: "hhttpp lesson serve-folder assets/site\n  then open http://127.0.0.1:8338/ in a browser; Ctrl-C stops it",
+    text: include_str!("../../lessons/07-serve-folder.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    server: Some(Server { backlog: BACKLOG, default_timeout: Some(DEFAULT_TIMEOUT), client: ClientRole::Requests }),
+    // Its replies depend on the folder and the request: `check` does not judge it yet.
+    reply: None,
+    steps: &[],
+};
+
+/// `hhttpp lesson serve-folder`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The folder to serve; nothing outside it is ever read
+    #[arg(default_value = "assets/site")]
+    dir: PathBuf,
+    /// One line per request instead of every call (for load tests)
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn quiet(&self) -> bool {
+        self.quiet
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options, &self.dir)
+    }
+}
 
 /// Room in the queue for a browser's parallel connections (it opens about six per host).
 pub const BACKLOG: i32 = 128;
 
 /// How long a connection may stay quiet before we close it and serve the next.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How much of a file we read, and hand to `sendto`, at a time.
-const CHUNK: usize = super::serve_binary::CHUNK;
 
 /// Runs the lesson: serve the files under `dir` until Ctrl-C. Returns only by Ctrl-C (or a failure).
 pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>, Error> {
@@ -68,8 +106,11 @@ pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>
         match served {
             Ok(status) => answered[usize::from(status / 100).min(5)] += 1,
             Err(Error::Interrupted) => break,
-            // One client's broken connection is its own business: the server goes on with the next.
-            Err(err) if err.is_peer_gone() => tracer.note(&format!("{err}; on to the next client"))?,
+            // One client's broken connection is its own business, and so is a file that changed under us: the
+            // server goes on with the next.
+            Err(err) if err.is_peer_gone() || matches!(err, Error::File { .. }) => {
+                tracer.note(&format!("{err}; on to the next client"))?
+            }
             Err(err) => return Err(err),
         }
     }
@@ -86,7 +127,7 @@ pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>
 /// Accepts one connection, answers its request, and closes it. Returns the status sent.
 fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Folder) -> Result<u16, Error> {
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, s, options)?;
-    let sent_before = tracer.with(|t| t.stats().bytes_sent);
+    let sent_before = tracer.bytes_sent();
     let (status, target, sent) = match request {
         Err(bad) => (bad.status, "?".to_string(), client_connection.sendall("response", &http::error_response(&bad))),
         Ok(request) => {
@@ -105,7 +146,7 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
                     let sent = client_connection.sendall("response", &http::error_response(&bad));
                     (bad.status, format!("{} {}", request.method, request.path), sent)
                 }
-                Ok(mut found) => {
+                Ok(found) => {
                     tracer.note(&format!(
                         "opened {:?} beneath the folder: fd {}, {}, {}",
                         found.shown,
@@ -113,7 +154,15 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
                         plural(found.size, "byte", "bytes"),
                         found.content_type
                     ))?;
-                    let sent = send_file(&client_connection, &mut found, head_only);
+                    let shown = Path::new(&found.shown);
+                    let sent = serve_binary::send_file(
+                        &client_connection,
+                        &found.file,
+                        shown,
+                        found.size,
+                        &found.content_type,
+                        head_only,
+                    );
                     let fd = found.file.as_raw_fd();
                     drop(found.file);
                     tracer.note(&format!("closed the file, fd {fd}"))?;
@@ -122,37 +171,19 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
             }
         }
     };
-    let outcome = echo_request::hang_up(tracer, client_connection, sent, status)?;
-    tracer.with(|t| {
-        // Every byte of the reply, head and body, that the kernel took.
-        let bytes = t.stats().bytes_sent - sent_before;
-        if t.is_quiet() {
-            t.line(&format!("{target} → {status} {}, {}", http::status_phrase(status), plural(bytes, "byte", "bytes")))
-        } else {
-            t.note(&format!("{target}: {outcome}"))
-        }
-    })?;
+    let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, status)?;
+    // Every byte of the reply, head and body, that the kernel took.
+    let bytes = tracer.bytes_sent() - sent_before;
+    if tracer.is_quiet() {
+        tracer.line(&format!(
+            "{target} → {status} {}, {}",
+            http::status_phrase(status),
+            plural(bytes, "byte", "bytes")
+        ))?;
+    } else {
+        tracer.note(&format!("{target}: {outcome}"))?;
+    }
     Ok(status)
-}
-
-/// The head, then (for GET) the file in chunks, each with its own `sendall`.
-fn send_file(client_connection: &TracedSocket, found: &mut Found, head_only: bool) -> Result<(), Error> {
-    let header = http::response_head(200, &found.content_type, found.size);
-    client_connection.sendall("header", &header)?;
-    if head_only {
-        return Ok(());
-    }
-    let mut data = (&found.file).take(found.size);
-    let mut chunk = vec![0u8; CHUNK.min(found.size.max(1) as usize)];
-    let mut sendall = client_connection.begin_sendall("data", found.size)?;
-    loop {
-        let n = data.read(&mut chunk).map_err(|source| Error::File { path: found.shown.clone().into(), source })?;
-        if n == 0 {
-            break;
-        }
-        sendall.send(&chunk[..n])?;
-    }
-    sendall.finish()
 }
 
 /// The folder we serve: a descriptor to open files beneath.
@@ -198,14 +229,8 @@ impl Folder {
         if !meta.is_file() {
             return Err(not_found("it is not a regular file"));
         }
-        let mime = mime_guess::from_path(&shown).first_or_octet_stream();
-        let textual = mime.type_() == "text" || mime.essence_str() == "application/javascript";
         // We say charset=utf-8 only for a text file we have read through and found to be UTF-8 (up to 1 MiB).
-        let content_type = if textual && is_utf8(&file, meta.len()) {
-            format!("{}; charset=utf-8", mime.essence_str())
-        } else {
-            mime.essence_str().to_string()
-        };
+        let content_type = http::content_type(&shown, Text::Check(&|| is_utf8(&file, meta.len())));
         Ok(Found { file, size: meta.len(), content_type, shown: shown.display().to_string() })
     }
 
@@ -214,33 +239,19 @@ impl Folder {
     /// ourselves and check that it stays inside.
     fn open_beneath(&self, relative: &Path) -> Result<File, BadRequest> {
         let path = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
-        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad_request("the path has a NUL byte"))?;
-        // SAFETY: open_how is plain integers; all zero is valid, and we set the fields we need.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u64;
-        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-        // SAFETY: the folder's fd is open, `c_path` is NUL-terminated, and `how` is a valid open_how of the size
-        // we pass; the kernel returns a new descriptor or -1.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                self.fd.as_raw_fd(),
-                c_path.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: a descriptor the kernel just gave us, owned by nobody else.
-            return Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd as i32) }));
+        if path.as_os_str().as_bytes().contains(&0) {
+            return Err(bad_request("the path has a NUL byte"));
         }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(&self.fd, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty(), resolve) {
+            Ok(fd) => Ok(File::from(fd)),
             // No openat2 here (an old kernel, or a sandbox that forbids it): check the path ourselves.
-            Some(libc::ENOSYS | libc::EPERM) => self.open_checked(path),
-            Some(libc::EXDEV | libc::ELOOP) => Err(forbidden("the path leads out of the folder")),
-            Some(libc::EACCES) => Err(forbidden("the file may not be read")),
-            _ => Err(not_found("no such file in the folder")),
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => self.open_checked(path),
+            Err(rustix::io::Errno::XDEV | rustix::io::Errno::LOOP) => {
+                Err(forbidden("the path leads out of the folder"))
+            }
+            Err(rustix::io::Errno::ACCESS) => Err(forbidden("the file may not be read")),
+            Err(_) => Err(not_found("no such file in the folder")),
         }
     }
 

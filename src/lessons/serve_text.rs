@@ -15,21 +15,58 @@
 //! `Content-Length` (so the client knows where the body ends) and `Connection: close`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Options, bind, echo_request};
+use super::{bind, echo_request};
 use crate::error::Error;
-use crate::http;
+use crate::http::{self, Text};
+use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::Tracer;
 
 /// The blog's page.
 pub const BLOG_BODY: &str = "<h1>Hello World</h1>";
 
+/// The lesson, as `hhttpp lesson serve-text` runs it.
+pub static LESSON: Lesson = Lesson {
+    name: "serve-text",
+    summary: "answer with a page of HTML, framed the way HTTP/1.1 wants it",
+    blog_step: "exchange data: send a text response",
+    example: "hhttpp lesson serve-text\n  hhttpp lesson serve-text assets/index.html",
+    text: include_str!("../../lessons/04-serve-text.md"),
+    args: <Args as clap::Args>::augment_args,
+    parse: lesson::parse::<Args>,
+    server: Some(Server::BLOG),
+    reply: Some(|_| {
+        let body = BLOG_BODY.as_bytes();
+        let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);
+        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, body.to_vec()].concat()) })
+    }),
+    steps: &echo_request::EXCHANGE_STEPS,
+};
+
+/// `hhttpp lesson serve-text`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A UTF-8 text file to serve instead of the blog's <h1>Hello World</h1>
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+impl Run for Args {
+    fn server(&self) -> Option<&ServerArgs> {
+        Some(&self.server)
+    }
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
+        run(tracer, options, self.file.as_deref())
+    }
+}
+
 /// Runs the lesson: serve `file`'s text (or the blog's page) to one client.
 pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Vec<String>, Error> {
     // Read the page before we touch the network, so a bad file fails before a port is taken.
     let (body, content_type) = match file {
-        Some(path) => (load_text(path)?, text_mime_type(path)),
+        Some(path) => (load_text(path)?, http::content_type(path, Text::Checked)),
         None => (BLOG_BODY.to_string(), "text/html; charset=utf-8".to_string()),
     };
 
@@ -42,7 +79,7 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
     };
     let sent = client_connection.sendall("response", &response);
 
-    let outcome = echo_request::hang_up(tracer, client_connection, sent, http::status_of(&request))?;
+    let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     if request.is_err() {
         return Ok(vec![outcome]);
@@ -63,10 +100,4 @@ pub fn load_text(path: &Path) -> Result<String, Error> {
         let byte = err.as_bytes().get(offset).copied().unwrap_or_default();
         Error::NotUtf8 { path: path.to_path_buf(), offset, byte }
     })
-}
-
-/// The `Content-Type` for a text file, from its extension, with the charset we checked it has.
-fn text_mime_type(path: &Path) -> String {
-    let mime = mime_guess::from_path(path).first_or_text_plain();
-    format!("{}; charset=utf-8", mime.essence_str())
 }

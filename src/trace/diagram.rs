@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use super::format::plural;
+use crate::escape::escape;
 
 /// Which end of a connection this program is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,13 @@ impl Event {
             | Event::Closed { fd } => *fd,
         }
     }
+}
+
+/// The first line of some bytes, escaped, as an arrow's label: `GET / HTTP/1.1`.
+pub fn first_line(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len()).min(64);
+    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
+    escape(line)
 }
 
 /// The width of the arrows, between the two lifelines.

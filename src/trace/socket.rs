@@ -11,17 +11,18 @@
 use std::ffi::CString;
 use std::io::{self, IsTerminal, Read};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd, RawFd};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use super::Tracer;
-use super::diagram::{Event, Side};
+use super::diagram::{self, Event, Side};
 use super::format::{self, plural};
+use super::record::Direction;
 use super::tcp;
-use super::transcript::Direction;
+use super::tracer::Tracer;
+use super::transcript::Gap;
 use crate::error::Error;
 use crate::interrupt;
 
@@ -34,7 +35,7 @@ pub const SENDTO_SHOWN: u64 = 3;
 /// A socket whose every call is printed in the transcript.
 ///
 /// `name` is the socket's variable name in the blog's Python (`s`, `client_connection`), used in the Python lines.
-pub struct TracedSocket {
+pub struct TracedSocket<'t> {
     /// `None` once the socket has been closed.
     socket: Option<Socket>,
     fd: RawFd,
@@ -44,14 +45,14 @@ pub struct TracedSocket {
     /// True once `shutdown` has run: the TCP state is then in flux, and not shown.
     shut_down: std::cell::Cell<bool>,
 
-    tracer: Tracer,
+    tracer: &'t Tracer,
 }
 
-impl TracedSocket {
+impl<'t> TracedSocket<'t> {
     /// `socket(2)`: a new TCP socket of `addr`'s family (IPv4 or IPv6).
     ///
     /// socket2 asks for `SOCK_CLOEXEC` too, so the descriptor is not inherited by programs we might start.
-    pub fn new(tracer: &Tracer, name: &'static str, addr: &SocketAddr) -> Result<Self, Error> {
+    pub fn new(tracer: &'t Tracer, name: &'static str, addr: &SocketAddr) -> Result<Self, Error> {
         let (domain, py_family) = match addr {
             SocketAddr::V4(_) => (Domain::IPV4, "AF_INET"),
             SocketAddr::V6(_) => (Domain::IPV6, "AF_INET6"),
@@ -64,18 +65,11 @@ impl TracedSocket {
         match result {
             Ok(socket) => {
                 let fd = socket.as_raw_fd();
-                tracer.call("socket", &args, Ok(fd.to_string()))?;
-                Ok(TracedSocket {
-                    socket: Some(socket),
-                    fd,
-                    name,
-                    addr: None,
-                    shut_down: Default::default(),
-                    tracer: tracer.clone(),
-                })
+                tracer.call("socket", &args, Ok(fd.to_string()), None)?;
+                Ok(TracedSocket { socket: Some(socket), fd, name, addr: None, shut_down: Default::default(), tracer })
             }
             Err(err) => {
-                tracer.call("socket", &args, Err(&err))?;
+                tracer.call("socket", &args, Err(&err), None)?;
                 Err(call_error("socket", "create a socket".into(), err))
             }
         }
@@ -161,7 +155,7 @@ impl TracedSocket {
     /// `accept4(2)`: wait for the next connection and return a new socket for it, with the client's address.
     ///
     /// The new socket is named `client_connection`, as in the blog.
-    pub fn accept(&self) -> Result<(TracedSocket, SocketAddr), Error> {
+    pub fn accept(&self) -> Result<(TracedSocket<'t>, SocketAddr), Error> {
         let socket = self.begin("accept4", &format!("client_connection, client_address = {}.accept()", self.name))?;
         let result = socket.accept().and_then(|(socket, peer)| Ok((socket, inet_addr(peer)?)));
         let args = match &result {
@@ -179,7 +173,7 @@ impl TracedSocket {
             result,
             |(socket, _)| socket.as_raw_fd().to_string(),
             || format!("accept a connection on {}", self.describe()),
-            |(socket, _)| Some(socket.as_raw_fd()),
+            |(socket, _)| Some(socket),
         )?;
         self.tracer.count_connection();
         let fd = socket.as_raw_fd();
@@ -190,7 +184,7 @@ impl TracedSocket {
             name: "client_connection",
             addr: Some(peer),
             shut_down: Default::default(),
-            tracer: self.tracer.clone(),
+            tracer: self.tracer,
         };
         Ok((conn, peer))
     }
@@ -210,7 +204,7 @@ impl TracedSocket {
         self.tracer.data(Direction::Received, &buf[..n])?;
         self.tracer.event(match n {
             0 => Event::PeerClosed { fd: self.fd },
-            n => Event::Received { fd: self.fd, bytes: n as u64, first_line: first_line(&buf[..n]) },
+            n => Event::Received { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&buf[..n]) },
         });
         Ok(n)
     }
@@ -226,10 +220,10 @@ impl TracedSocket {
 
     /// Starts one `sendall` of `total` bytes that come in pieces (a file read chunk by chunk): prints its Python
     /// line once. Each piece is then given to [`Sendall::send`].
-    pub fn begin_sendall(&self, what: &str, total: u64) -> Result<Sendall<'_>, Error> {
+    pub fn begin_sendall(&self, what: &str, total: u64) -> Result<Sendall<'_, 't>, Error> {
         check_interrupt()?;
         self.tracer.python(&format!("{}.sendall({what})", self.name))?;
-        Ok(Sendall { socket: self, total, bytes: 0, calls: 0, progress: None })
+        Ok(Sendall { socket: self, total, bytes: 0, calls: 0, progress: None, held: None })
     }
 
     /// One `sendto(2)`: the kernel takes some of `bytes` (all of them, for a blocking socket, unless interrupted).
@@ -240,7 +234,7 @@ impl TracedSocket {
         let args = format!("{}, buf, {}, 0, NULL, 0", self.fd, bytes.len());
         let n = self.finish("sendto", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
         self.tracer.data(Direction::Sent, &bytes[..n])?;
-        self.tracer.event(Event::Sent { fd: self.fd, bytes: n as u64, first_line: first_line(&bytes[..n]) });
+        self.tracer.event(Event::Sent { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&bytes[..n]) });
         Ok(n)
     }
 
@@ -279,19 +273,20 @@ impl TracedSocket {
     ///
     /// We close the raw descriptor ourselves instead of dropping the `Socket`: the drop would hide the result (and
     /// in debug builds std makes an extra `fcntl` first).
-    fn close_now(&mut self) -> io::Result<io::Result<()>> {
+    fn close_now(&mut self) -> Result<io::Result<()>, Error> {
         let Some(socket) = self.socket.take() else {
             return Ok(Ok(()));
         };
         let fd = socket.into_raw_fd();
-        // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it.
+        // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it. We call libc
+        // rather than rustix's `close`, which discards the kernel's answer: the transcript prints it.
         let rc = unsafe { libc::close(fd) };
         let result = if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
         // The descriptor is gone; what the kernel keeps of the connection (FIN_WAIT2, TIME_WAIT) changes in the
         // next instants, as the peer answers, so the transcript shows it once settled, after the lesson.
         match &result {
-            Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()))?,
-            Err(err) => self.tracer.call("close", &fd.to_string(), Err(err))?,
+            Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()), None)?,
+            Err(err) => self.tracer.call("close", &fd.to_string(), Err(err), None)?,
         }
         self.tracer.event(Event::Closed { fd });
         Ok(result)
@@ -339,32 +334,32 @@ impl TracedSocket {
         result: io::Result<T>,
         value: impl FnOnce(&T) -> String,
         what: impl FnOnce() -> String,
-        returned: impl FnOnce(&T) -> Option<RawFd>,
+        returned: impl FnOnce(&T) -> Option<&Socket>,
     ) -> Result<T, Error> {
         match result {
             Ok(ok) => {
-                let mut state = self.tcp_state(self.fd).map(str::to_string);
+                let mut state = self.socket.as_ref().and_then(|s| self.tcp_state(s)).map(str::to_string);
                 if let Some(new) = returned(&ok)
                     && let Some(new_state) = self.tcp_state(new)
                 {
-                    state = Some(format!("{}; fd {new}: {new_state}", state.unwrap_or_default()));
+                    state = Some(format!("{}; fd {}: {new_state}", state.unwrap_or_default(), new.as_raw_fd()));
                 }
-                self.tracer.call_in_state(name, &args, Ok(value(&ok)), state.as_deref())?;
+                self.tracer.call(name, &args, Ok(value(&ok)), state.as_deref())?;
                 Ok(ok)
             }
             Err(err) => {
-                self.tracer.call(name, &args, Err(&err))?;
-                let errno = err.raw_os_error().map_or_else(|| "?".to_string(), format::errno_name);
+                self.tracer.call(name, &args, Err(&err), None)?;
+                let errno = err.raw_os_error().map_or_else(|| "?".to_string(), crate::errno::name);
                 self.tracer.event(Event::Failed { fd: self.fd, call: name, errno });
                 Err(call_error(name, what(), err))
             }
         }
     }
 
-    /// The TCP state the kernel reports for the socket `fd` now, if it lists it. A connection's pair of addresses is
+    /// The TCP state the kernel reports for `socket` now, if it lists it. A connection's pair of addresses is
     /// remembered, to find what the kernel keeps of it after the lesson.
-    fn tcp_state(&self, fd: RawFd) -> Option<&'static str> {
-        if self.tracer.with(|t| t.skips_states()) {
+    fn tcp_state(&self, socket: &Socket) -> Option<&'static str> {
+        if self.tracer.skips_states() {
             return None;
         }
         if self.shut_down.get() {
@@ -373,9 +368,9 @@ impl TracedSocket {
             // shown after the lesson.
             return None;
         }
-        let entry = tcp::by_fd(fd)?;
+        let entry = tcp::by_fd(socket.as_fd())?;
         if !entry.remote.ip().is_unspecified() {
-            self.tracer.with(|t| t.connection_pair(entry.local, entry.remote));
+            self.tracer.connection_pair(entry.local, entry.remote);
         }
         Some(entry.state)
     }
@@ -388,7 +383,7 @@ impl TracedSocket {
     }
 }
 
-impl Drop for TracedSocket {
+impl Drop for TracedSocket<'_> {
     /// A socket still open when it goes out of scope (a lesson ended early) is closed here, and the close is
     /// printed like any other: the transcript never leaves out a call that happened.
     fn drop(&mut self) {
@@ -404,25 +399,45 @@ impl Drop for TracedSocket {
 /// The first [`SENDTO_SHOWN`] `sendto` calls are printed with their dumps. A longer run (a big file) is then
 /// summarised: the calls are counted, a progress bar runs on stderr when it is a terminal, and at the end one line
 /// says how many calls and bytes were not shown before the last call is printed in full.
-pub struct Sendall<'a> {
-    socket: &'a TracedSocket,
+pub struct Sendall<'a, 't> {
+    socket: &'a TracedSocket<'t>,
     total: u64,
     bytes: u64,
     calls: u64,
     progress: Option<ProgressBar>,
+    /// While the calls are summarised: what has not been printed.
+    held: Option<Held>,
 }
 
-impl Sendall<'_> {
+/// The calls of a summarised run: the first one's number, how many, their bytes, and the last one's bytes (it is
+/// printed, so it is not among those left out).
+struct Held {
+    first: u64,
+    calls: u64,
+    bytes: u64,
+    last: u64,
+}
+
+impl Sendall<'_, '_> {
     /// Hands all of `bytes` to the kernel, one `sendto` after another until none are left.
     pub fn send(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
-            if self.calls == SENDTO_SHOWN {
+            if self.calls == SENDTO_SHOWN && self.progress.is_none() && self.held.is_none() {
                 self.summarise_from_here();
+            }
+            if let Some(held) = &mut self.held {
+                // Counted before the call: a call that fails is one of the run too, and took no bytes.
+                held.calls += 1;
+                held.last = 0;
             }
             // On an error the call that failed is the last one held: `Drop` prints it.
             let n = self.socket.send_once(bytes)?;
             self.calls += 1;
             self.bytes += n as u64;
+            if let Some(held) = &mut self.held {
+                held.bytes += n as u64;
+                held.last = n as u64;
+            }
             bytes = &bytes[n..];
             if let Some(bar) = &self.progress {
                 bar.set_position(self.bytes);
@@ -444,11 +459,13 @@ impl Sendall<'_> {
             plural(self.bytes, "byte", "bytes"),
             plural(self.calls, "sendto call", "sendto calls")
         );
-        Ok(self.socket.tracer.note(&text)?)
+        self.socket.tracer.note(&text)
     }
 
     fn summarise_from_here(&mut self) {
-        self.socket.tracer.with(|t| t.hold());
+        if self.socket.tracer.hold() {
+            self.held = Some(Held { first: self.socket.tracer.calls() + 1, calls: 0, bytes: 0, last: 0 });
+        }
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(self.total), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template("sendall {bar:40} {bytes}/{total_bytes} {bytes_per_sec}") {
@@ -459,15 +476,18 @@ impl Sendall<'_> {
         }
     }
 
-    fn stop_summarising(&mut self) -> io::Result<()> {
+    fn stop_summarising(&mut self) -> Result<(), Error> {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
-        self.socket.tracer.with(|t| t.release())
+        let Some(held) = self.held.take() else { return Ok(()) };
+        // Every call of the run but its last, which is printed in full.
+        let gap = Gap { first: held.first, calls: held.calls.saturating_sub(1), bytes: held.bytes - held.last };
+        self.socket.tracer.release(Some(gap))
     }
 }
 
-impl Drop for Sendall<'_> {
+impl Drop for Sendall<'_, '_> {
     /// A `sendall` that ended in an error still prints the call that failed, and what it left out before it.
     fn drop(&mut self) {
         let _ = self.stop_summarising();
@@ -519,7 +539,7 @@ pub fn getaddrinfo(tracer: &Tracer, host: &str, port: u16) -> Result<Vec<SocketA
     if rc != 0 {
         // SAFETY: gai_strerror returns a static, NUL-terminated string for any code.
         let message = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) }.to_string_lossy().into_owned();
-        tracer.with(|t| t.library_call("getaddrinfo", &args, &format!("{} ({message})", gai_name(rc))))?;
+        tracer.library_call("getaddrinfo", &args, &format!("{} ({message})", gai_name(rc)))?;
         return Err(resolve_error(message.to_lowercase()));
     }
     let mut addresses = Vec::new();
@@ -536,7 +556,7 @@ pub fn getaddrinfo(tracer: &Tracer, host: &str, port: u16) -> Result<Vec<SocketA
     // SAFETY: `list` came from getaddrinfo and is freed once.
     unsafe { libc::freeaddrinfo(list) };
     let shown: Vec<String> = addresses.iter().map(format::host_port).collect();
-    tracer.with(|t| t.library_call("getaddrinfo", &args, &format!("0, res = [{}]", shown.join(", "))))?;
+    tracer.library_call("getaddrinfo", &args, &format!("0, res = [{}]", shown.join(", ")))?;
     tracer.note(
         "(getaddrinfo is a C library function, not a system call. For a name it may read /etc/hosts and ask nscd \
          or a DNS server, with calls of its own that are not in this transcript: strace shows them.)",
@@ -581,37 +601,5 @@ fn gai_name(code: libc::c_int) -> String {
         libc::EAI_FAMILY => "EAI_FAMILY".into(),
         libc::EAI_SYSTEM => "EAI_SYSTEM".into(),
         other => format!("EAI_{other}"),
-    }
-}
-
-/// The first line of some bytes, escaped, for the diagram: `GET / HTTP/1.1`.
-fn first_line(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len()).min(64);
-    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
-    format::escape(line)
-}
-
-/// What a call does, in a sentence, for `--step`.
-pub fn explain(name: &str) -> &'static str {
-    match name {
-        "socket" => {
-            "ask the kernel for a new TCP socket. It answers with a file descriptor, the small number that names \
-             the socket in every later call"
-        }
-        "setsockopt" => "set SO_REUSEADDR, so that a restarted server can bind this port again at once",
-        "setsockopt SO_RCVTIMEO" => {
-            "set SO_RCVTIMEO, so that a recvfrom that waits longer than --timeout fails with EAGAIN"
-        }
-        "bind" => "reserve the address and port for this socket; EADDRINUSE if a socket already listens there",
-        "listen" => "make it a listening socket: the kernel now answers TCP handshakes and queues the connections",
-        "getsockname" => "ask the kernel which address and port the socket has (with port 0, the OS chose one)",
-        "accept4" => "wait for a client, and take its connection from the queue as a new socket of its own",
-        "getaddrinfo" => "look the host's name up (a C library function, not a system call): its IP addresses",
-        "connect" => "open a connection to the server: the kernel makes the TCP handshake (SYN, SYN-ACK, ACK)",
-        "recvfrom" => "wait for bytes and copy up to the buffer's size of them; 0 means the other side closed",
-        "sendto" => "hand bytes to the kernel to send; it answers how many it took",
-        "shutdown" => "say we will send nothing more: the kernel sends a FIN after the bytes already queued",
-        "close" => "give the descriptor back to the kernel; the socket is gone",
-        _ => "the next call",
     }
 }

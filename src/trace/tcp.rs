@@ -7,7 +7,8 @@
 //! `TIME_WAIT`): we find that by the pair of addresses the socket had.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::RawFd;
+use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
 
 /// One row of the kernel's TCP table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,30 +31,42 @@ pub fn table() -> Vec<Entry> {
 
 /// The row of the socket behind `fd`, if the kernel lists it (a socket that is only bound, or not even that, is
 /// not in the table).
-pub fn by_fd(fd: RawFd) -> Option<Entry> {
-    let inode = inode(fd)?;
+pub fn by_fd(fd: BorrowedFd<'_>) -> Option<Entry> {
+    // fstat gives the socket's inode; it is not a socket call.
+    let inode = rustix::fs::fstat(fd).ok()?.st_ino;
+    by_inode(inode)
+}
+
+/// The row of the socket whose inode is `inode`.
+pub fn by_inode(inode: u64) -> Option<Entry> {
     find(|e| e.inode == inode)
 }
 
-/// The row of the socket that `strace -yy` names `TCP:[127.0.0.1:8338->127.0.0.1:51234]` (connected),
-/// `TCP:[127.0.0.1:8338]` (bound or listening) or `TCP:[359921]` (by inode).
-pub fn by_strace_name(what: &str) -> Option<Entry> {
-    let inside = what.split_once('[')?.1.strip_suffix(']')?;
-    if let Ok(inode) = inside.parse::<u64>() {
-        return find(|e| e.inode == inode);
-    }
-    match inside.split_once("->") {
-        Some((local, remote)) => by_pair(local.parse().ok()?, remote.parse().ok()?),
-        None => {
-            let local: SocketAddr = inside.parse().ok()?;
-            find(|e| e.local == local && e.remote.ip().is_unspecified())
-        }
-    }
+/// The row of the socket listening (or bound) on `local`.
+pub fn listener(local: SocketAddr) -> Option<Entry> {
+    find(|e| e.local == local && e.remote.ip().is_unspecified())
 }
 
 /// The row of the connection between `local` and `remote`, with or without a descriptor.
 pub fn by_pair(local: SocketAddr, remote: SocketAddr) -> Option<Entry> {
     find(|e| e.local == local && e.remote == remote)
+}
+
+/// What the kernel keeps of each connection in `pairs` once every socket is closed: its state (TIME_WAIT most
+/// often), or `None` when the table has no row for it.
+///
+/// The states settle a moment after the last close, as the peer answers our FIN or sends its own, so we look again
+/// until every connection is gone or in TIME_WAIT, for at most `within`.
+pub fn settled(pairs: &[(SocketAddr, SocketAddr)], within: Duration) -> Vec<Option<&'static str>> {
+    let deadline = Instant::now() + within;
+    loop {
+        let states: Vec<_> = pairs.iter().map(|(l, r)| by_pair(*l, *r).map(|e| e.state)).collect();
+        let settled = states.iter().all(|s| matches!(s, None | Some("TIME_WAIT")));
+        if settled || Instant::now() >= deadline {
+            return states;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// The first row that `wanted` accepts, reading the tables line by line and stopping there. The kernel writes the
@@ -72,14 +85,6 @@ fn find(wanted: impl Fn(&Entry) -> bool) -> Option<Entry> {
         }
     }
     None
-}
-
-/// The socket's inode number: `fstat` on its descriptor (not a socket call).
-fn inode(fd: RawFd) -> Option<u64> {
-    // SAFETY: an all-zero `stat` is valid output space, and fstat only writes into it.
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat on a descriptor we own; it fails cleanly on a closed one.
-    (unsafe { libc::fstat(fd, &mut stat) } == 0).then_some(stat.st_ino)
 }
 
 /// `   3: 0100007F:2092 0100007F:C812 01 … inode …`
@@ -112,7 +117,7 @@ fn parse_address(text: &str) -> Option<SocketAddr> {
 }
 
 /// The kernel's state numbers (include/net/tcp_states.h), by the names `ss` and the RFC use.
-fn state_name(state: u8) -> &'static str {
+pub(crate) fn state_name(state: u8) -> &'static str {
     match state {
         0x01 => "ESTABLISHED",
         0x02 => "SYN_SENT",
@@ -151,9 +156,9 @@ mod tests {
 
     #[test]
     fn a_listening_socket_of_ours_is_found_by_its_descriptor() {
-        use std::os::fd::AsRawFd;
+        use std::os::fd::AsFd;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let entry = by_fd(listener.as_raw_fd()).expect("in the table");
+        let entry = by_fd(listener.as_fd()).expect("in the table");
         assert_eq!(entry.state, "LISTEN");
         assert_eq!(entry.local, listener.local_addr().unwrap());
     }

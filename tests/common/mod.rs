@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// The request every snapshot client sends, in one write: the same bytes on every run and every machine. It is the
 /// built-in client's (`--client`) and `hhttpp check`'s too.
-pub const REQUEST: &[u8] = hhttpp::lessons::CANONICAL_REQUEST;
+pub const REQUEST: &[u8] = hhttpp::lesson::CANONICAL_REQUEST;
 
 /// How long a test waits for the lesson before it gives up (a bound, not a pause: nothing here sleeps).
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -51,6 +51,19 @@ fn command(program: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE").current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
+}
+
+/// Says that a test could not run here because `what` is missing: loudly, and as a failure under CI (`CI` set), where
+/// everything a test needs is installed.
+pub fn unavailable(what: &str) {
+    assert!(std::env::var_os("CI").is_none(), "this test needs {what}, which CI must provide");
+    eprintln!("skipped: this test needs {what}");
+}
+
+/// A fresh, private folder in the temp folder, removed with everything in it when dropped: the one temporary
+/// folder every test uses.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("hhttpp-test-").tempdir().expect("a temp folder")
 }
 
 /// A lesson running as its own process, so its sockets get the same fds on every run.
@@ -149,9 +162,8 @@ impl Running {
     pub fn interrupt(&mut self) {
         let pid = hhttpp_pid(self.child.id());
         for _ in 0..5 {
-            // SAFETY: kill(2) with the pid of a process of ours that has not been waited for.
-            let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
-            assert_eq!(rc, 0, "send SIGINT");
+            let pid = rustix::process::Pid::from_raw(pid as i32).expect("a process id is positive");
+            rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("send SIGINT");
             if self.wait_for_within("summary:", Duration::from_secs(1)).is_some() {
                 return;
             }

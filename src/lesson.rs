@@ -1,0 +1,214 @@
+//! What a lesson is: one typed value, defined in the lesson's own file, and what every lesson shares.
+//!
+//! A [`Lesson`] carries everything about one step of the blog: its name and texts, its own command-line arguments
+//! (a clap `Args` struct in its file), how it listens when it is a server, what reply `hhttpp check` expects from a
+//! server that imitates it, and the steps `hhttpp trace --compare` holds a program against. The list of lessons is in
+//! `src/lessons/mod.rs`; this module is what the list is made of, so that the lessons' files can use it without
+//! importing the list that imports them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use clap::{ArgMatches, Args, FromArgMatches};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::strace::Call;
+use crate::trace::Tracer;
+
+/// The blog's port.
+pub const DEFAULT_PORT: u16 = 8338;
+/// The blog's backlog: at most one connection waits to be accepted (`s.listen(1)`).
+pub const BACKLOG: i32 = 1;
+/// The blog's receive buffer: `recv(4096)`.
+pub const RECV_BUFFER: usize = 4096;
+
+/// The request the snapshots were made with, sent in one write: the built-in client's (`--client`), `hhttpp
+/// check`'s, and the tests'. Its `Host` has no port, so that its bytes are the same whatever port the OS chose;
+/// `curl -H 'Host: localhost' -A hhttpp URL` sends exactly these bytes.
+pub const CANONICAL_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: hhttpp\r\nAccept: */*\r\n\r\n";
+
+/// One lesson: its name on the command line and everything that goes with it.
+#[derive(Debug)]
+pub struct Lesson {
+    /// The name after `hhttpp lesson`, and (with `_` for `-`) of its code and snapshot files.
+    pub name: &'static str,
+    /// One line: what the lesson does.
+    pub summary: &'static str,
+    /// The blog's step it follows.
+    pub blog_step: &'static str,
+    /// A command to try, for `--help`.
+    pub example: &'static str,
+    /// The lesson's text, `lessons/NN-name.md`, built into the binary.
+    pub text: &'static str,
+    /// Adds the lesson's own arguments to `hhttpp lesson NAME` (its `Args` struct's `augment_args`).
+    pub args: fn(clap::Command) -> clap::Command,
+    /// Reads those arguments back from what clap matched.
+    pub parse: fn(&ArgMatches) -> Result<Box<dyn Run>, clap::Error>,
+    /// How a server lesson listens; `None` for the client's lesson.
+    pub server: Option<Server>,
+    /// What a server imitating this lesson should answer, for `hhttpp check` and `trace --compare`; `None` when
+    /// there is nothing to check it against.
+    pub reply: Option<Reply>,
+    /// The calls `hhttpp trace --compare` looks for, in order.
+    pub steps: &'static [Step],
+}
+
+/// What a server imitating a lesson should answer; given the file `serve-binary` serves.
+pub type Reply = fn(&Path) -> Result<Expected, Error>;
+
+/// The options of a lesson that has none (a client lesson names its own).
+static NO_COMMON_ARGS: CommonArgs = CommonArgs { full_dump: false, timeout: None, step: false };
+
+/// A lesson's parsed arguments, ready to run.
+pub trait Run {
+    /// Where a server lesson listens; `None` for the client's lesson.
+    fn server(&self) -> Option<&ServerArgs>;
+    /// The options every lesson has: a server lesson's are among its server options.
+    fn common(&self) -> &CommonArgs {
+        self.server().map_or(&NO_COMMON_ARGS, |server| &server.common)
+    }
+    /// With `--quiet`: one line per request instead of the whole transcript.
+    fn quiet(&self) -> bool {
+        false
+    }
+    /// Runs the lesson; returns the lines for the closing summary.
+    fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error>;
+}
+
+/// Reads a lesson's `Args` struct from clap's matches: `parse: lesson::parse::<Args>` in a lesson's definition.
+pub fn parse<A: FromArgMatches + Run + 'static>(matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
+    Ok(Box::new(A::from_arg_matches(matches)?))
+}
+
+/// How a server lesson listens.
+#[derive(Clone, Copy, Debug)]
+pub struct Server {
+    /// `listen`'s backlog: the blog's 1, or more for a server that browsers load pages from.
+    pub backlog: i32,
+    /// The receive timeout when `--timeout` is not given.
+    pub default_timeout: Option<Duration>,
+    /// What `--client` starts the built-in client with.
+    pub client: ClientRole,
+}
+
+impl Server {
+    /// The blog's way: `listen(1)`, no timeout, a client that sends the canonical request.
+    pub const BLOG: Server = Server { backlog: BACKLOG, default_timeout: None, client: ClientRole::Requests };
+}
+
+/// What the built-in client does for a server lesson.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientRole {
+    /// Nothing: the lesson accepts no connection, so `--client` starts none.
+    None,
+    /// Connects and sends nothing (a lesson that closes without reading would otherwise reset the connection).
+    Connects,
+    /// Sends the canonical request in one write.
+    Requests,
+}
+
+/// What a server imitating a lesson should do with the canonical request.
+pub struct Expected {
+    /// The bytes to send; `None` when the lesson's client only connects.
+    pub request: Option<&'static [u8]>,
+    /// The whole reply the lesson sends; `None` when the lesson accepts no connection (`bind`).
+    pub reply: Option<Vec<u8>>,
+}
+
+/// One step of a lesson, as `hhttpp trace --compare` looks for it in a program's calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// The calls that make this step (a program may `read` where the lesson calls `recvfrom`).
+    pub names: &'static [&'static str],
+    /// The step as the comparison prints it.
+    pub shows: &'static str,
+    /// Why it matters, when it is missing.
+    pub why: &'static str,
+    /// What differs from the lesson in the call that was found, if anything.
+    pub check: fn(&Call) -> Option<String>,
+}
+
+impl Step {
+    /// A step whose call is not checked further.
+    pub fn no_check(_: &Call) -> Option<String> {
+        None
+    }
+}
+
+/// Where a server lesson listens, and how long it waits for a quiet client: what a lesson's `run` is given.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// The address and port to bind.
+    pub addr: SocketAddr,
+    /// How long a `recvfrom` may wait before it fails with `EAGAIN` (set with `SO_RCVTIMEO`).
+    pub timeout: Option<Duration>,
+    /// `listen`'s backlog.
+    pub backlog: i32,
+    /// With `--client`: the built-in client, to start once the socket listens.
+    pub client: Option<&'a Client>,
+}
+
+/// Where a server lesson listens, and whether to start the built-in client.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The address to listen on (127.0.0.1: only this machine can connect)
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// The port to listen on (0: let the OS choose a free one)
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+
+    /// Also start the built-in client (a separate process) with the snapshots' request: no browser needed
+    #[arg(long)]
+    pub client: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every lesson has, server or client.
+#[derive(Debug, Args, Default)]
+pub struct CommonArgs {
+    /// Dump every byte of long payloads, and print every sendto of a long sendall
+    #[arg(long)]
+    pub full_dump: bool,
+
+    /// Give up on a client that sends nothing for SECS seconds (sets SO_RCVTIMEO on each connection)
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Before each call, say what it will do and wait for Enter (q and Enter stops)
+    #[arg(long)]
+    pub step: bool,
+}
+
+/// `--timeout`: a number of seconds, fractions allowed, from one microsecond (`SO_RCVTIMEO`'s unit) to a day.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.000_001..=86_400.0).contains(&secs) {
+        return Err("a timeout is between 0.000001 and 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The address a browser opens for a server bound to `addr`: `http://127.0.0.1:8338/`, `http://[::1]:8338/`.
+pub fn url(addr: &SocketAddr) -> String {
+    format!("http://{addr}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(parse_timeout("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+        for bad in ["0", "-1", "NaN", "inf", "1e9", "soon"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The [`Tracer`]: a lesson's transcript and record, lent to every socket it opens.
+//!
+//! The sockets borrow it, so even a socket's `Drop` can print the `close` it makes. Everything runs on one thread,
+//! so `RefCell` is all the sharing we need.
+
+use std::cell::RefCell;
+use std::io::{self, BufRead, Write};
+use std::time::Duration;
+
+use super::diagram::Event;
+use super::record::{Direction, Record};
+use super::tcp;
+use super::transcript::{CallLine, Gap, Transcript};
+use crate::error::Error;
+
+/// How long [`Tracer::finish`] waits for the connections' states to settle after the last close.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// A lesson's transcript and record, lent to its sockets.
+pub struct Tracer {
+    transcript: RefCell<Transcript<Box<dyn Write>>>,
+    record: RefCell<Record>,
+    stepper: Option<RefCell<Stepper>>,
+}
+
+/// `--step`: before each call, say what it will do and wait for a line on `input`.
+struct Stepper {
+    input: Box<dyn BufRead>,
+    prompts: Box<dyn Write>,
+}
+
+impl Tracer {
+    /// A tracer that prints to `transcript`.
+    pub fn new(transcript: Transcript<Box<dyn Write>>) -> Self {
+        Tracer { transcript: RefCell::new(transcript), record: RefCell::default(), stepper: None }
+    }
+
+    /// Pauses before every call: the prompt goes to `prompts` (stderr), so the transcript stays exactly what it is
+    /// without `--step`, and one line is read from `input` (stdin): Enter goes on, `q` stops.
+    pub fn with_steps(mut self, input: Box<dyn BufRead>, prompts: Box<dyn Write>) -> Self {
+        self.stepper = Some(RefCell::new(Stepper { input, prompts }));
+        self
+    }
+
+    /// With `--step`, explains the call `name` is about to make and waits for the learner. Without it, nothing.
+    ///
+    /// Calls inside a summarised run (a long `sendall`) do not stop. The end of input counts as Enter, so a test
+    /// can pipe fewer lines than there are calls.
+    pub fn step(&self, name: &str) -> Result<(), Error> {
+        let Some(stepper) = &self.stepper else { return Ok(()) };
+        if self.transcript.borrow().is_holding() {
+            return Ok(());
+        }
+        let mut stepper = stepper.borrow_mut();
+        // getaddrinfo is a library function, not a numbered system call.
+        let which = match name {
+            "getaddrinfo" => "next, a library call".to_string(),
+            _ => format!("next, call {}", self.record.borrow().stats().calls + 1),
+        };
+        let prompt =
+            format!("     {which}: {name}: {}\n     press Enter to make it, or q and Enter to stop: ", explain(name));
+        let asking = |err| Error::io("write the --step prompt to stderr", err);
+        stepper.prompts.write_all(prompt.as_bytes()).map_err(asking)?;
+        stepper.prompts.flush().map_err(asking)?;
+        let mut answer = String::new();
+        stepper.input.read_line(&mut answer).map_err(|err| Error::io("read your answer to --step from stdin", err))?;
+        if answer.trim().eq_ignore_ascii_case("q") {
+            return Err(Error::Quit);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` with the printer; a failure to write is the transcript's.
+    fn print(&self, f: impl FnOnce(&mut Transcript<Box<dyn Write>>) -> io::Result<()>) -> Result<(), Error> {
+        f(&mut self.transcript.borrow_mut()).map_err(Error::Output)
+    }
+
+    /// The lesson's title and a blank line.
+    pub fn heading(&self, text: &str) -> Result<(), Error> {
+        self.print(|t| t.heading(text))
+    }
+
+    /// The blog's Python for the calls that follow.
+    pub fn python(&self, line: &str) -> Result<(), Error> {
+        self.print(|t| t.python(line))
+    }
+
+    /// One call, numbered, with the kernel's answer: the value it returned, or the error. `state` is the socket's
+    /// TCP state afterwards, when the kernel reports one.
+    pub fn call(
+        &self,
+        name: &str,
+        args: &str,
+        result: Result<String, &io::Error>,
+        state: Option<&str>,
+    ) -> Result<(), Error> {
+        let (result, failed) = match result {
+            Ok(value) => (value, false),
+            Err(err) => (crate::errno::result(err), true),
+        };
+        let number = self.record.borrow_mut().call(failed);
+        self.print(|t| t.call(&CallLine { number, who: "", name, args, result: &result, failed, state }))
+    }
+
+    /// A C library function (`getaddrinfo`), shown but not numbered.
+    pub fn library_call(&self, name: &str, args: &str, result: &str) -> Result<(), Error> {
+        self.print(|t| t.library_call(name, args, result))
+    }
+
+    /// A remark of the lesson's, between calls.
+    pub fn note(&self, text: &str) -> Result<(), Error> {
+        self.print(|t| t.note(text))
+    }
+
+    /// A line of its own, printed even with `--quiet` (serve-folder's one line per request).
+    pub fn line(&self, text: &str) -> Result<(), Error> {
+        self.print(|t| t.line(text))
+    }
+
+    /// The `listening on http://…/` line, flushed at once.
+    pub fn listening(&self, url: &str, hint: &str) -> Result<(), Error> {
+        self.print(|t| t.listening(url, hint))
+    }
+
+    /// The bytes one call moved, counted and dumped.
+    pub fn data(&self, direction: Direction, bytes: &[u8]) -> Result<(), Error> {
+        self.record.borrow_mut().data(direction, bytes.len() as u64);
+        self.print(|t| t.data(direction, bytes, bytes.len() as u64))
+    }
+
+    /// Keeps what a call did to a connection, for the diagram.
+    pub fn event(&self, event: Event) {
+        self.record.borrow_mut().event(event);
+    }
+
+    /// Counts a connection `accept4` returned.
+    pub fn count_connection(&self) {
+        self.record.borrow_mut().connection();
+    }
+
+    /// Remembers a connection's address pair, to show what the kernel keeps of it after the lesson.
+    pub fn connection_pair(&self, local: std::net::SocketAddr, remote: std::net::SocketAddr) {
+        self.record.borrow_mut().pair(local, remote);
+    }
+
+    /// How many calls have been numbered so far.
+    pub fn calls(&self) -> u64 {
+        self.record.borrow().stats().calls
+    }
+
+    /// How many bytes the kernel has taken from our `sendto` calls so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.record.borrow().stats().bytes_sent
+    }
+
+    /// True with `--quiet`.
+    pub fn is_quiet(&self) -> bool {
+        self.transcript.borrow().is_quiet()
+    }
+
+    /// True when a call's TCP state would not be printed (quiet, or inside a summarised run): no need to read it.
+    pub fn skips_states(&self) -> bool {
+        let t = self.transcript.borrow();
+        t.is_quiet() || t.is_holding()
+    }
+
+    /// Starts summarising a long run of calls; false when `--full-dump` shows them all.
+    pub fn hold(&self) -> bool {
+        self.transcript.borrow_mut().hold()
+    }
+
+    /// Ends a summarised run, saying what `gap` left out.
+    pub fn release(&self, gap: Option<Gap>) -> Result<(), Error> {
+        self.print(|t| t.release(gap))
+    }
+
+    /// After the lesson: what the kernel keeps of its connections, the diagram, the summary with `extra` lines.
+    pub fn finish(&self, extra: &[String]) -> Result<(), Error> {
+        let record = self.record.borrow();
+        let quiet = self.is_quiet();
+        let pairs = record.pairs();
+        let states = if quiet || pairs.is_empty() { Vec::new() } else { tcp::settled(pairs, SETTLE) };
+        let connections: Vec<_> = pairs.iter().copied().zip(states).collect();
+        self.print(|t| {
+            t.aftermath(&connections)?;
+            t.diagram(record.events(), "us")?;
+            t.summary(record.stats(), extra)
+        })
+    }
+
+    /// Pushes everything written so far out.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.print(|t| t.flush())
+    }
+}
+
+/// What each call does, in a sentence, for `--step`.
+const EXPLAINED: [(&str, &str); 14] = [
+    (
+        "socket",
+        "ask the kernel for a new TCP socket. It answers with a file descriptor, the small number that names the \
+         socket in every later call",
+    ),
+    ("setsockopt", "set SO_REUSEADDR, so that a restarted server can bind this port again at once"),
+    (
+        "setsockopt SO_RCVTIMEO",
+        "set SO_RCVTIMEO, so that a recvfrom that waits longer than --timeout fails with EAGAIN",
+    ),
+    ("bind", "reserve the address and port for this socket; EADDRINUSE if a socket already listens there"),
+    ("listen", "make it a listening socket: the kernel now answers TCP handshakes and queues the connections"),
+    ("getsockname", "ask the kernel which address and port the socket has (with port 0, the OS chose one)"),
+    ("accept4", "wait for a client, and take its connection from the queue as a new socket of its own"),
+    ("getaddrinfo", "look the host's name up (a C library function, not a system call): its IP addresses"),
+    ("connect", "open a connection to the server: the kernel makes the TCP handshake (SYN, SYN-ACK, ACK)"),
+    ("recvfrom", "wait for bytes and copy up to the buffer's size of them; 0 means the other side closed"),
+    ("sendto", "hand bytes to the kernel to send; it answers how many it took"),
+    ("shutdown", "say we will send nothing more: the kernel sends a FIN after the bytes already queued"),
+    ("close", "give the descriptor back to the kernel; the socket is gone"),
+    ("", "the next call"),
+];
+
+/// What the call `name` does, in a sentence.
+fn explain(name: &str) -> &'static str {
+    EXPLAINED.iter().find(|(call, _)| *call == name).map_or("the next call", |(_, what)| what)
+}
