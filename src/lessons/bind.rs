@@ -16,9 +16,7 @@
 use std::net::SocketAddr;
 
 use crate::error::Error;
-use crate::lesson::{
-    self, BACKLOG, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url,
-};
+use crate::lesson::{self, BACKLOG, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url};
 use crate::strace::Call;
 use crate::trace::{TracedSocket, Tracer};
 

@@ -23,9 +23,7 @@ use std::net::Shutdown;
 use super::{accept, bind};
 use crate::error::Error;
 use crate::http::{self, BadRequest, HeadReader, HeadStatus, MAX_HEAD, Request};
-use crate::lesson::{
-    self, CANONICAL_REQUEST, Expected, Lesson, Options, RECV_BUFFER, Run, Server, ServerArgs, Step,
-};
+use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, RECV_BUFFER, Run, Server, ServerArgs, Step};
 use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
 
