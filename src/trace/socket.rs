@@ -520,6 +520,9 @@ fn inet_addr(addr: SockAddr) -> io::Result<SocketAddr> {
 /// This is a C library function, not a system call: to answer, it may read `/etc/hosts` and ask a DNS server,
 /// with system calls of its own that the transcript does not show (strace does). So it is printed with `lib`
 /// where a call's number would be, and not counted as a socket call.
+///
+/// We call the C library ourselves, with `unsafe`, because std's `ToSocketAddrs` (which makes the same call)
+/// hides getaddrinfo's own error code (`EAI_NONAME`), and the transcript prints what the function returned.
 pub fn getaddrinfo(tracer: &Tracer, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
     check_interrupt()?;
     tracer.python(&format!("addresses = socket.getaddrinfo({host:?}, {port}, type=socket.SOCK_STREAM)"))?;
