@@ -8,6 +8,7 @@
 
 pub mod diagram;
 pub mod format;
+pub mod sock_diag;
 pub mod socket;
 pub mod style;
 pub mod tcp;

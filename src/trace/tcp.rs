@@ -112,7 +112,7 @@ fn parse_address(text: &str) -> Option<SocketAddr> {
 }
 
 /// The kernel's state numbers (include/net/tcp_states.h), by the names `ss` and the RFC use.
-fn state_name(state: u8) -> &'static str {
+pub(crate) fn state_name(state: u8) -> &'static str {
     match state {
         0x01 => "ESTABLISHED",
         0x02 => "SYN_SENT",
