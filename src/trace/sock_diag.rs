@@ -461,7 +461,7 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::os::fd::{AsRawFd, RawFd};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     fn inode(fd: RawFd) -> u64 {
         // SAFETY: an all-zero `stat` is valid output space, and fstat only writes into it.
@@ -666,5 +666,64 @@ mod tests {
         assert_eq!(answer(&datagram, 7).unwrap().unwrap(), None);
         let datagram = message(libc::NLMSG_ERROR as u16, 7, &(-libc::EINVAL).to_ne_bytes(), 0);
         assert_eq!(answer(&datagram, 7).unwrap().unwrap_err().raw_os_error(), Some(libc::EINVAL));
+    }
+
+    /// The mean time of one `lookup`: as many as fit in 300 ms (at least 5, at most 100,000).
+    fn per_lookup(mut lookup: impl FnMut() -> bool) -> (Duration, bool) {
+        let start = Instant::now();
+        let (mut calls, mut found) = (0u32, true);
+        while calls < 5 || (start.elapsed() < Duration::from_millis(300) && calls < 100_000) {
+            found &= lookup();
+            calls += 1;
+        }
+        (start.elapsed() / calls, found)
+    }
+
+    fn time_wait_rows() -> usize {
+        super::super::tcp::table().iter().filter(|e| e.state == "TIME_WAIT").count()
+    }
+
+    /// The cost of one lookup, `/proc/net/tcp` scan against sock_diag, before and after leaving `TW_ROWS` (10,000)
+    /// connections in TIME_WAIT on loopback. Run it through `bench/tcp_lookup` (a release build).
+    #[test]
+    #[ignore = "a benchmark: it leaves thousands of TIME_WAIT rows for a minute; run bench/tcp_lookup"]
+    fn lookup_cost_against_time_wait_rows() {
+        let rows: usize = std::env::var("TW_ROWS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let here = socket.local_addr().unwrap();
+        let (_client, server) = connection(&socket);
+        let (local, remote) = ends(&server);
+        let absent: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let mut diag = Diag::open().unwrap();
+        let mut measure = |label: &str| {
+            use super::super::tcp;
+            println!("{label}: {} TIME_WAIT rows in /proc/net/tcp", time_wait_rows());
+            let report = |name: &str, (each, right): (Duration, bool)| {
+                let wrong = if right { "" } else { " WRONG ANSWER" };
+                println!("  {name:<34} {:>9.1} µs per lookup{wrong}", each.as_secs_f64() * 1e6);
+            };
+            report("/proc/net/tcp by_fd (inode)", per_lookup(|| tcp::by_fd(server.as_raw_fd()).is_some()));
+            report("/proc/net/tcp by_pair, present", per_lookup(|| tcp::by_pair(local, remote).is_some()));
+            report("/proc/net/tcp by_pair, absent", per_lookup(|| tcp::by_pair(local, absent).is_none()));
+            report("sock_diag by_pair, present", per_lookup(|| diag.by_pair(local, remote).is_ok_and(|e| e.is_some())));
+            report("sock_diag by_pair, absent", per_lookup(|| diag.by_pair(local, absent).is_ok_and(|e| e.is_none())));
+            report("sock_diag listener", per_lookup(|| diag.listener(here).is_ok_and(|e| e.is_some())));
+        };
+        measure("before");
+        // Server closes first, the client reads the end and closes: the server's side stays in TIME_WAIT. A client
+        // port can come round again while the server's old connection on it waits (the kernel then lets the new
+        // SYN take that row over), so we spread the connections over four listeners and count the rows as we go.
+        let mut listeners = vec![socket];
+        listeners.extend((0..3).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()));
+        let start = Instant::now();
+        let mut made = 0;
+        while made < 4 * rows && (made % 1000 != 0 || made == 0 || time_wait_rows() < rows) {
+            let (mut client, server) = connection(&listeners[made % listeners.len()]);
+            drop(server);
+            assert_eq!(client.read(&mut [0; 1]).unwrap(), 0);
+            made += 1;
+        }
+        println!("made {made} connections in {:.1} s", start.elapsed().as_secs_f64());
+        measure("after");
     }
 }
