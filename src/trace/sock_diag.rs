@@ -116,16 +116,8 @@ impl Diag {
             return Err(io::Error::new(error.kind(), format!("setting SO_RCVTIMEO on the sock_diag socket: {error}")));
         }
         let mut diag = Diag { socket, seq: 0, buffer: vec![0; 8192] };
-        // A dump of no states at all: the kernel answers at once with NLMSG_DONE if it has the TCP handler, and with
-        // ENOENT if it has not (it says ENOENT, too, for a socket it cannot find: only this question tells them apart).
-        match diag.ask(&Question::nothing()) {
-            Ok(_) => Ok(diag),
-            Err(error) if error.raw_os_error() == Some(libc::ENOENT) => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "the kernel does not answer sock_diag questions about TCP (no tcp_diag; try /proc/net/tcp)",
-            )),
-            Err(error) => Err(io::Error::new(unsupported_or(&error), format!("asking sock_diag about TCP: {error}"))),
-        }
+        supported(diag.ask(&Question::nothing()))?;
+        Ok(diag)
     }
 
     /// The connection between `local` and `remote`, in any state, with or without a descriptor; `None` if the
@@ -135,7 +127,7 @@ impl Diag {
     pub fn by_pair(&mut self, local: SocketAddr, remote: SocketAddr) -> io::Result<Option<Entry>> {
         let question = Question::exact(local, remote)?;
         // The kernel falls back on the listener of `local`'s port: that is not the connection we asked for.
-        Ok(self.ask(&question)?.filter(|e| same(e.local, local) && same(e.remote, remote)))
+        Ok(self.ask(&question)?.entry().filter(|e| same(e.local, local) && same(e.remote, remote)))
     }
 
     /// The socket listening on `local` (exactly that address: a listener on `0.0.0.0:P` is found as `0.0.0.0:P`, not
@@ -146,11 +138,11 @@ impl Diag {
             SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
         };
         let question = Question::exact(local, nowhere)?;
-        Ok(self.ask(&question)?.filter(|e| e.state == "LISTEN" && same(e.local, local)))
+        Ok(self.ask(&question)?.entry().filter(|e| e.state == "LISTEN" && same(e.local, local)))
     }
 
     /// Sends `question` and reads datagrams until the answer to it arrives.
-    fn ask(&mut self, question: &Question) -> io::Result<Option<Entry>> {
+    fn ask(&mut self, question: &Question) -> io::Result<Reply> {
         self.seq = self.seq.wrapping_add(1);
         let request = question.request(self.seq);
         // SAFETY: an all-zero `sockaddr_nl` is valid (it has private padding, so it cannot be written as a literal).
@@ -213,6 +205,43 @@ impl Diag {
     }
 }
 
+/// What the kernel said to one request.
+#[derive(Debug, PartialEq, Eq)]
+enum Reply {
+    /// The socket asked for (or, the lookup being loose, another: see the module's doc).
+    Socket(Entry),
+    /// ENOENT: no such socket, or no handler for TCP at all.
+    NotFound,
+    /// NLMSG_DONE, the end of a dump.
+    Done,
+}
+
+impl Reply {
+    fn entry(self) -> Option<Entry> {
+        match self {
+            Reply::Socket(entry) => Some(entry),
+            Reply::NotFound | Reply::Done => None,
+        }
+    }
+}
+
+/// `Ok` if the reply to [`Question::nothing`] shows that the kernel answers questions about TCP, else an error of
+/// kind `Unsupported` where the reply means that it cannot.
+///
+/// A dump of no states is answered at once with NLMSG_DONE when the kernel has the TCP handler, and with ENOENT when
+/// it has not. An exact lookup says ENOENT for both a missing handler and a missing socket: only this question tells
+/// them apart.
+fn supported(reply: io::Result<Reply>) -> io::Result<()> {
+    match reply {
+        Ok(Reply::Done | Reply::Socket(_)) => Ok(()),
+        Ok(Reply::NotFound) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the kernel does not answer sock_diag questions about TCP (no tcp_diag; try /proc/net/tcp)",
+        )),
+        Err(error) => Err(io::Error::new(unsupported_or(&error), format!("asking sock_diag about TCP: {error}"))),
+    }
+}
+
 /// The same address and port (a returned IPv6 address carries no flow label or scope to compare).
 fn same(a: SocketAddr, b: SocketAddr) -> bool {
     a.ip() == b.ip() && a.port() == b.port()
@@ -220,9 +249,11 @@ fn same(a: SocketAddr, b: SocketAddr) -> bool {
 
 /// `Unsupported` for the errors that mean this kernel or sandbox has no sock_diag, else the error's own kind.
 fn unsupported_or(error: &io::Error) -> io::ErrorKind {
-    match error.raw_os_error() {
-        Some(libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT | libc::EPERM | libc::EACCES) => io::ErrorKind::Unsupported,
-        _ => error.kind(),
+    match (error.raw_os_error(), error.kind()) {
+        (Some(libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT), _) => io::ErrorKind::Unsupported,
+        // EPERM and EACCES, also once wrapped with what we were doing.
+        (_, io::ErrorKind::PermissionDenied) => io::ErrorKind::Unsupported,
+        (_, kind) => kind,
     }
 }
 
@@ -294,10 +325,9 @@ impl Question {
     }
 }
 
-/// The answer to request `seq` in one datagram, if it holds one: `Some(Ok(Some(entry)))` for a socket,
-/// `Some(Ok(None))` for ENOENT (no such socket) or the end of a dump, `Some(Err(…))` for another error. Messages
-/// for other requests are skipped, and so is whatever follows the fixed part of a message.
-fn answer(datagram: &[u8], seq: u32) -> Option<io::Result<Option<Entry>>> {
+/// The answer to request `seq` in one datagram, if it holds one, or the error the kernel gave. Messages for other
+/// requests are skipped, and so is whatever follows the fixed part of a message (the attributes).
+fn answer(datagram: &[u8], seq: u32) -> Option<io::Result<Reply>> {
     let mut rest = datagram;
     while let Some(header) = read::<libc::nlmsghdr>(rest) {
         let length = header.nlmsg_len as usize;
@@ -315,15 +345,16 @@ fn answer(datagram: &[u8], seq: u32) -> Option<io::Result<Option<Entry>>> {
                 libc::NLMSG_ERROR => {
                     let Some(error) = read::<libc::c_int>(payload) else { return Some(Err(cut(datagram))) };
                     return Some(match -error {
-                        0 => Ok(None),
-                        libc::ENOENT => Ok(None),
+                        // An acknowledgement, which we do not ask for.
+                        0 => Ok(Reply::Done),
+                        libc::ENOENT => Ok(Reply::NotFound),
                         errno => Err(io::Error::from_raw_os_error(errno)),
                     });
                 }
-                libc::NLMSG_DONE => return Some(Ok(None)),
+                libc::NLMSG_DONE => return Some(Ok(Reply::Done)),
                 t if t == i32::from(SOCK_DIAG_BY_FAMILY) => {
                     let Some(msg) = read::<InetDiagMsg>(payload) else { return Some(Err(cut(datagram))) };
-                    return Some(entry(&msg));
+                    return Some(entry(&msg).map(Reply::Socket));
                 }
                 _ => {}
             }
@@ -340,7 +371,7 @@ fn cut(datagram: &[u8]) -> io::Error {
 }
 
 /// The [`Entry`] an `inet_diag_msg` describes.
-fn entry(msg: &InetDiagMsg) -> io::Result<Option<Entry>> {
+fn entry(msg: &InetDiagMsg) -> io::Result<Entry> {
     let (local, remote) = match i32::from(msg.family) {
         libc::AF_INET => {
             let ip = |a: [u8; 16]| IpAddr::from([a[0], a[1], a[2], a[3]]);
@@ -355,14 +386,14 @@ fn entry(msg: &InetDiagMsg) -> io::Result<Option<Entry>> {
         IpAddr::V6(ip) => SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0)),
         ip => SocketAddr::new(ip, port),
     };
-    Ok(Some(Entry {
+    Ok(Entry {
         local: address(local, u16::from_be(msg.id.sport)),
         remote: address(remote, u16::from_be(msg.id.dport)),
         state: state_name(msg.state),
         inode: u64::from(msg.inode),
         unread: msg.rqueue,
         unsent: msg.wqueue,
-    }))
+    })
 }
 
 /// Types that are only integers, so that any bytes make a valid value.
@@ -652,10 +683,10 @@ mod tests {
         let mut with_attributes = diag_msg();
         with_attributes.extend([5, 0, 8, 0, 0, 0, 0, 0]);
         let datagram = message(SOCK_DIAG_BY_FAMILY, 7, &with_attributes, 0);
-        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), Some(want.clone()));
+        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), Reply::Socket(want.clone()));
         // A datagram cut to our buffer after the fixed part still gives the entry.
         let datagram = message(SOCK_DIAG_BY_FAMILY, 7, &diag_msg(), 4000);
-        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), Some(want.clone()));
+        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), Reply::Socket(want.clone()));
         // Cut inside the fixed part, it is an error, not a guess.
         let datagram = message(SOCK_DIAG_BY_FAMILY, 7, &diag_msg()[..40], 32);
         assert_eq!(answer(&datagram, 7).unwrap().unwrap_err().kind(), io::ErrorKind::InvalidData);
@@ -663,9 +694,22 @@ mod tests {
         let mut datagram = message(SOCK_DIAG_BY_FAMILY, 6, &diag_msg(), 0);
         assert!(answer(&datagram, 7).is_none());
         datagram.extend(message(libc::NLMSG_ERROR as u16, 7, &(-libc::ENOENT).to_ne_bytes(), 0));
-        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), None);
+        assert_eq!(answer(&datagram, 7).unwrap().unwrap(), Reply::NotFound);
         let datagram = message(libc::NLMSG_ERROR as u16, 7, &(-libc::EINVAL).to_ne_bytes(), 0);
         assert_eq!(answer(&datagram, 7).unwrap().unwrap_err().raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
+    fn a_kernel_without_tcp_diag_is_told_from_one_that_has_it() {
+        let done = message(libc::NLMSG_DONE as u16, 1, &0i32.to_ne_bytes(), 0);
+        assert!(supported(answer(&done, 1).unwrap()).is_ok());
+        // Without tcp_diag the kernel answers the dump with ENOENT.
+        let enoent = message(libc::NLMSG_ERROR as u16, 1, &(-libc::ENOENT).to_ne_bytes(), 0);
+        assert_eq!(supported(answer(&enoent, 1).unwrap()).unwrap_err().kind(), io::ErrorKind::Unsupported);
+        let denied = Err(io::Error::from_raw_os_error(libc::EPERM));
+        assert_eq!(supported(denied).unwrap_err().kind(), io::ErrorKind::Unsupported);
+        // And the kernel in front of us has it.
+        assert!(Diag::open().is_ok());
     }
 
     /// The mean time of one `lookup`: as many as fit in 300 ms (at least 5, at most 100,000).
