@@ -41,7 +41,8 @@ pub struct Entry {
     pub remote: SocketAddr,
     /// The names of [`super::tcp`]: `ESTABLISHED`, `LISTEN`, `TIME_WAIT`, …
     pub state: &'static str,
-    /// 0 for a connection no descriptor refers to any more.
+    /// 0 for a connection no descriptor refers to any more. The kernel sends 32 bits, all a socket's inode has (it
+    /// comes from `get_next_ino`, an `unsigned int`); `u64` to match `fstat` and [`super::tcp::Entry`].
     pub inode: u64,
     /// `idiag_rqueue`: bytes received and not yet read. For a listener: connections waiting for `accept`.
     pub unread: u32,
@@ -228,9 +229,9 @@ impl Reply {
 /// `Ok` if the reply to [`Question::nothing`] shows that the kernel answers questions about TCP, else an error of
 /// kind `Unsupported` where the reply means that it cannot.
 ///
-/// A dump of no states is answered at once with NLMSG_DONE when the kernel has the TCP handler, and with ENOENT when
-/// it has not. An exact lookup says ENOENT for both a missing handler and a missing socket: only this question tells
-/// them apart.
+/// A dump of no states is answered at once with NLMSG_DONE when the kernel has the TCP handler (seen here), and with
+/// ENOENT when it has not (so say net/core/sock_diag.c and net/ipv4/inet_diag.c; we had no such kernel to try). An
+/// exact lookup says ENOENT for both a missing handler and a missing socket: only this question tells them apart.
 fn supported(reply: io::Result<Reply>) -> io::Result<()> {
     match reply {
         Ok(Reply::Done | Reply::Socket(_)) => Ok(()),
