@@ -5,7 +5,7 @@
 //! - [`transcript`]: [`Transcript`], the printer: numbered calls, the blog's Python, hex dumps, notes.
 //! - [`record`]: [`Record`], what the calls did: the counts, the diagram's events, the connections.
 //! - [`tracer`]: [`Tracer`], a lesson's transcript and record, lent to its sockets.
-//! - [`tcp`]: the kernel's TCP table, read to show each socket's state.
+//! - [`tcp`]: the kernel's TCP table, read to show each socket's state, with [`sock_diag`]'s exact lookups.
 //! - [`format`]: addresses and counts written the way strace and people read them.
 //! - [`diagram`]: the sequence diagram drawn from the record.
 //! - [`style`]: the colour roles.
@@ -15,6 +15,7 @@
 pub mod diagram;
 pub mod format;
 pub mod record;
+pub mod sock_diag;
 pub mod socket;
 pub mod style;
 pub mod tcp;
