@@ -11,6 +11,7 @@
 //! - [`trace`]: the traced socket, the only code that makes socket calls, and the transcript it prints.
 //! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head.
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote.
+//! - [`judge`]: the verdicts on a reply's bytes (framing, meaning, bytes), pure, for `check` to print.
 //! - [`program`] and [`strace`]: `hhttpp trace`, the learner's own program's socket calls, read from strace.
 //! - [`client`]: `--client`, the built-in client started next to a server lesson.
 //! - [`color`]: the one place that decides whether to colour.
@@ -27,6 +28,7 @@ pub mod color;
 pub mod error;
 pub mod http;
 pub mod interrupt;
+pub mod judge;
 pub mod lessons;
 pub mod program;
 pub mod strace;
