@@ -420,11 +420,11 @@ fn field_line(line: &[u8], at: usize, v: &mut Verdict) -> Option<Field> {
     let raw_name = &line[..colon];
     let name = raw_name.strip_suffix(b" ").or_else(|| raw_name.strip_suffix(b"\t")).map_or(raw_name, |n| {
         v.problem(
-            format!("whitespace between the header name \"{}\" and its colon", escape(n.trim_ascii_end())),
-            Some(at + n.trim_ascii_end().len()),
+            format!("whitespace between the header name \"{}\" and its colon", escape(trim_ows(n))),
+            Some(at + trim_ows(n).len()),
             "write the colon right after the name: Content-Length: 20",
         );
-        n.trim_ascii_end()
+        trim_ows(n)
     });
     if name.is_empty() {
         v.problem("a header line has no name before its colon", Some(at), hint);
@@ -440,7 +440,7 @@ fn field_line(line: &[u8], at: usize, v: &mut Verdict) -> Option<Field> {
     }
     let name = String::from_utf8_lossy(name).into_owned();
     let value_at = colon + 1 + line[colon + 1..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-    let value = line[value_at..].trim_ascii_end();
+    let value = trim_ows(&line[value_at..]);
     if let Some(i) = value.iter().position(|&b| is_ctl(b) && b != b'\t') {
         let (what, hint) = bad_byte(value[i], &format!("the value of {name}"));
         v.problem(what, Some(at + value_at + i), hint);
@@ -461,6 +461,14 @@ fn bad_byte(b: u8, place: &str) -> (String, String) {
             "header text is printable characters, spaces and tabs; remove it".into(),
         ),
     }
+}
+
+/// `bytes` without the spaces and tabs (HTTP's OWS) around them; unlike `trim_ascii`, a `\r` or form feed stays, to
+/// be judged.
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    &bytes[start..end]
 }
 
 /// RFC 9110's `tchar`, the bytes of a token such as a header name.
@@ -527,7 +535,7 @@ fn transfer_coding(te: &[&Field], v: &mut Verdict) -> BodyKind {
     let codings: Vec<Vec<u8>> = te
         .iter()
         .flat_map(|f| f.value.split(|&b| b == b','))
-        .map(|c| c.split(|&b| b == b';').next().unwrap_or_default().trim_ascii().to_ascii_lowercase())
+        .map(|c| c.split(|&b| b == b';').next().map(trim_ows).unwrap_or_default().to_ascii_lowercase())
         .filter(|c| !c.is_empty())
         .collect();
     let offset = te.first().map(|f| f.offset);
@@ -569,7 +577,7 @@ fn content_length(cl: &[&Field], v: &mut Verdict) -> BodyKind {
     let mut bad = false;
     for f in cl {
         for element in f.value.split(|&b| b == b',') {
-            let element = element.trim_ascii();
+            let element = trim_ows(element);
             let parsed = if !element.is_empty() && element.iter().all(u8::is_ascii_digit) {
                 element.iter().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
             } else {
@@ -657,7 +665,9 @@ fn walk_chunks(bytes: &[u8], start: usize, decode: bool, v: &mut Verdict) -> Wal
             return walk;
         }
         v.line_end(line.lf, line.has_cr, "a chunk-size line");
-        let size = line.content[..digits].iter().fold(0usize, |n, &d| n * 16 + hex_value(d));
+        // At most 15 hex digits, so the size fits 60 bits; a size beyond memory is a chunk that never arrives.
+        let size = line.content[..digits].iter().fold(0u64, |n, &d| n * 16 + hex_value(d));
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
         // After the size: nothing, or `;` extensions (with optional whitespace before the `;`).
         let ext = &line.content[digits..];
         let ext_start = ext.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
@@ -730,8 +740,8 @@ fn trailers(bytes: &[u8], start: usize, mut walk: Walk, v: &mut Verdict) -> Walk
     }
 }
 
-fn hex_value(d: u8) -> usize {
-    usize::from(match d {
+fn hex_value(d: u8) -> u64 {
+    u64::from(match d {
         b'0'..=b'9' => d - b'0',
         b'a'..=b'f' => d - b'a' + 10,
         b'A'..=b'F' => d - b'A' + 10,
@@ -1101,7 +1111,7 @@ fn compare_headers(theirs: &Response, ours: &Response, m: &mut Meaning) {
     match (connection(theirs), connection(ours)) {
         (a, b) if a == b => {}
         (a, b) => m.notes.push(format!(
-            "{}, ours {}: fine, since the framing says where the body ends",
+            "{}, ours {} (it says how long the connection lives, not what the reply means)",
             a.map_or("no Connection header".to_string(), |a| format!("Connection: {a}")),
             b.map_or("sends none".to_string(), |b| format!("says Connection: {b}"))
         )),
@@ -1241,6 +1251,14 @@ mod tests {
         assert_eq!(with("Content-Length: 99999999999999999999999\r\n").len(), 1);
         assert_eq!(with("Content-Length: 20\r\nX-Bad: a\0b\r\n"), ["a NUL byte (\\x00) in the value of X-Bad"]);
         assert_eq!(with("Content-Length: 20\r\nX-Bad: a\rb\r\n"), ["a bare \\r in the value of X-Bad"]);
+        assert_eq!(with("Content-Length: 20\r\nX-Bad: a\r\r\n"), ["a bare \\r in the value of X-Bad"]);
+        assert_eq!(
+            with("Content-Length: 20\x0C\r\n"),
+            [
+                "a control byte (\\x0C) in the value of Content-Length",
+                "Content-Length: \"20\\x0C\" is not a number of bytes"
+            ]
+        );
         assert_eq!(
             with("Content-Length : 20\r\n"),
             ["whitespace between the header name \"Content-Length\" and its colon"]
