@@ -59,7 +59,8 @@ pub struct Field {
     pub offset: usize,
 }
 
-/// A final response, as far as its framing could be read.
+/// A final response, as far as its framing could be read; only [`framing`] makes one (for ours too: judge our
+/// lesson's reply with it, then hand both to [`meaning`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// The status code, such as 200.
