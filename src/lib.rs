@@ -20,6 +20,7 @@
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote. Its client is the one other piece of code
 //!   that talks to the network, through std's `TcpStream`, untraced: it is a grader, not a lesson, and prints no
 //!   calls of its own.
+//! - [`judge`]: the verdicts on a reply's bytes (framing, meaning, bytes), pure, for `check` to print.
 //! - [`program`] and [`strace`]: `hhttpp trace`, the learner's own program's socket calls. `strace` is the one
 //!   reader of strace's text; `program` keeps the traced program's state and the notes drawn from it.
 //! - [`client`]: `--client`, the built-in client (the fetch lesson, in a process of its own).
@@ -41,6 +42,7 @@ pub mod error;
 pub mod escape;
 pub mod http;
 pub mod interrupt;
+pub mod judge;
 pub mod lesson;
 pub mod lessons;
 pub mod program;
