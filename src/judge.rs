@@ -15,7 +15,8 @@
 //! We write our own parser rather than use `httparse` because a judge must keep going after the first fault, and
 //! name each one with its offset; a production client stops at the first and discards the message.
 
-use crate::trace::format::{count, escape, plural};
+use crate::escape::escape;
+use crate::trace::format::{count, plural};
 
 /// The longest head (status line and headers) we read; a head with no blank line within it is a problem.
 pub const MAX_HEAD: usize = 64 * 1024;
