@@ -747,7 +747,10 @@ mod tests {
                 let wrong = if right { "" } else { " WRONG ANSWER" };
                 println!("  {name:<34} {:>9.1} µs per lookup{wrong}", each.as_secs_f64() * 1e6);
             };
-            report("/proc/net/tcp by_fd (inode)", per_lookup(|| tcp::by_fd(server.as_raw_fd()).is_some()));
+            report(
+                "/proc/net/tcp by_fd (inode)",
+                per_lookup(|| tcp::by_fd(std::os::fd::AsFd::as_fd(&server)).is_some()),
+            );
             report("/proc/net/tcp by_pair, present", per_lookup(|| tcp::by_pair(local, remote).is_some()));
             report("/proc/net/tcp by_pair, absent", per_lookup(|| tcp::by_pair(local, absent).is_none()));
             report("sock_diag by_pair, present", per_lookup(|| diag.by_pair(local, remote).is_ok_and(|e| e.is_some())));
