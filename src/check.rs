@@ -1,12 +1,18 @@
-//! `hhttpp check LESSON --against HOST:PORT`: judge a server you wrote yourself against one of our lessons.
+//! `hhttpp check LESSON --against HOST:PORT [PATH]`: judge a server you wrote yourself against one of our lessons.
 //!
-//! It sends the lesson's canonical request (the one the snapshots were made with) in one write, reads the reply
-//! until the server closes or `--timeout` passes, dumps it, and then judges it twice: first the framing, strictly,
-//! as HTTP/1.1 asks (status line, `\r\n` line ends, header syntax, `Content-Length` equal to the body's length,
-//! `Content-Type`); then byte for byte against the reply our lesson sends. Each problem names the offending bytes,
-//! marks them with a caret, and says what to do.
+//! For each of the lesson's exchanges (one for most lessons: the canonical request; five for serve-folder) it
+//! connects, sends the request in one write, reads the reply until its framing says it is whole, the server closes,
+//! or `--timeout` passes, dumps it, and hands it to [`crate::judge`] for three verdicts, in this order:
 //!
-//! This is a judge, not a lesson: its own socket calls are ordinary std ones and are not traced.
+//! 1. **framing**: is it a valid HTTP/1.1 response, judged as strictly as h11 would? Every problem in one round.
+//! 2. **meaning**: the same status, media type and body as the lesson's reply? Header order, letter case, extra
+//!    headers and `Connection` are information.
+//! 3. **bytes**: the very bytes of the lesson's reply? Information, unless `--exact` asks for it.
+//!
+//! The server passes when framing and meaning hold. Each problem names the offending bytes, marks them with a
+//! caret, and says what to do.
+//!
+//! This is a grader, not a lesson: its own socket calls are ordinary std ones (`TcpStream`), and are not traced.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -15,205 +21,335 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::escape::escape;
-use crate::lesson::Lesson;
+use crate::judge::{self, Asked, Ending, Problem, Progress};
+use crate::lesson::{Exchange, Lesson};
 use crate::trace::format::{count, plural};
 use crate::trace::{Direction, Transcript};
 
-/// One thing wrong with the reply.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// What is wrong, in one line.
-    pub what: String,
-    /// Where, when it is a place in the reply.
-    pub offset: Option<usize>,
-    /// What to do about it.
-    pub hint: String,
+/// A reply may be this much longer than the lesson's before we stop reading it.
+const ROOM: usize = 1024 * 1024;
+/// And never longer than this, whatever the lesson's.
+const MAX_REPLY: usize = 64 * 1024 * 1024;
+/// The longest `--timeout` that makes sense for one reply.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What `hhttpp check` was asked to do.
+pub struct Options<'a> {
+    pub lesson: &'static Lesson,
+    /// `HOST:PORT`: every address the name has is tried, in order, until one answers.
+    pub against: &'a str,
+    /// The file or folder the lesson serves (serve-binary, serve-folder); the lesson's default when `None`.
+    pub path: Option<&'a Path>,
+    pub timeout: Duration,
+    /// Require the very bytes of the lesson's reply.
+    pub exact: bool,
+    pub color: bool,
 }
 
-impl Problem {
-    fn new(what: impl Into<String>, offset: Option<usize>, hint: impl Into<String>) -> Self {
-        Problem { what: what.into(), offset, hint: hint.into() }
+/// `--timeout` for `check`: as a lesson's, but at most [`MAX_TIMEOUT`]: a reply that takes longer has failed.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = crate::lesson::parse_timeout(text)?;
+    if timeout > MAX_TIMEOUT {
+        return Err(format!("check waits at most {} s for a reply", MAX_TIMEOUT.as_secs()));
     }
+    Ok(timeout)
 }
 
-/// How the reply ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// The server closed the connection (recv returned 0).
-    Closed,
-    /// The server reset the connection.
-    Reset,
-    /// `--timeout` passed with the connection still open.
-    StillOpen,
-}
-
-/// Judges the framing of `reply` as HTTP/1.1 asks, whatever the lesson.
-pub fn judge_framing(reply: &[u8], ending: Ending, timeout: Duration) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if reply.is_empty() {
-        problems.push(Problem::new(
-            "the server sent no bytes",
-            None,
-            "after reading the request, send a response: a status line, headers, a blank line, the body",
-        ));
-        return problems;
-    }
-    // The status line.
-    let Some(first_end) = reply.iter().position(|&b| b == b'\n') else {
-        problems.push(Problem::new(
-            "the status line never ends: no \\n in the reply",
-            Some(reply.len()),
-            "end it with \\r\\n",
-        ));
-        return problems;
-    };
-    let status_line = reply[..first_end].strip_suffix(b"\r").unwrap_or(&reply[..first_end]);
-    if !reply[..first_end].ends_with(b"\r") {
-        problems.push(Problem::new(
-            "expected \\r\\n after the status line, got \\n",
-            Some(first_end),
-            "HTTP/1.1 ends every line of the head with \\r\\n; browsers forgive a bare \\n, strict clients do not",
-        ));
-    }
-    if status_line.starts_with(b"HTTP/1.0 ") {
-        problems.push(Problem::new(
-            "the status line says HTTP/1.0; the lesson answers HTTP/1.1",
-            Some(5),
-            "start the reply with HTTP/1.1",
-        ));
-    } else if !status_line.starts_with(b"HTTP/1.1 ") {
-        problems.push(Problem::new(
-            "the reply does not start with HTTP/1.1 and a space",
-            Some(0),
-            "the first line is the status line: HTTP/1.1 200 OK",
-        ));
-    }
-    let code = status_line.get(9..12).filter(|c| c.iter().all(u8::is_ascii_digit));
-    if code.is_none() || status_line.get(12).is_some_and(|&b| b != b' ') {
-        problems.push(Problem::new(
-            "no three-digit status code after the version",
-            Some(9.min(status_line.len())),
-            "a status line is HTTP/1.1, a space, a code such as 200, a space, a reason such as OK",
-        ));
-    }
-    // The header lines, up to the blank line.
-    let mut at = first_end + 1;
-    let mut bare_lf = None;
-    let mut content_length: Option<(usize, Option<u64>)> = None;
-    let mut content_type = false;
-    let mut body_start = None;
-    while at < reply.len() {
-        let Some(len) = reply[at..].iter().position(|&b| b == b'\n') else {
-            problems.push(Problem::new(
-                "the head never ends: no blank line after the headers",
-                Some(reply.len()),
-                "end the headers with an empty line: \\r\\n\\r\\n",
-            ));
-            break;
+/// Runs the check, printing to stdout; returns whether the server passed.
+pub fn run(options: &Options) -> Result<bool, Error> {
+    let lesson = options.lesson;
+    let check = lesson
+        .check
+        .ok_or_else(|| Error::Usage(format!("{:?} is not a server lesson; check judges servers", lesson.name)))?;
+    let path = options.path.unwrap_or(Path::new(check.default_path));
+    let exchanges = (check.exchanges)(path)?;
+    let addresses = resolve(options.against)?;
+    let mut out = Report { out: io::stdout().lock() };
+    out.say(&format!("hhttpp check {} --against {}\n", lesson.name, options.against))?;
+    let mut addr = None;
+    let mut failed = 0;
+    for exchange in &exchanges {
+        if exchanges.len() > 1 {
+            out.say(&format!("── {}", exchange.asks))?;
+        }
+        let stream = match addr {
+            // The address that answered first is the one judged, for every exchange.
+            Some(addr) => connect(&mut out, &[addr], options)?,
+            None => connect(&mut out, &addresses, options)?,
         };
-        let end = at + len;
-        let line = reply[at..end].strip_suffix(b"\r").unwrap_or(&reply[at..end]);
-        if !reply[at..end].ends_with(b"\r") && bare_lf.is_none() {
-            bare_lf = Some(end);
+        addr = stream.peer_addr().ok().or(addr);
+        if !judge_exchange(&mut out, stream, exchange, options)? {
+            failed += 1;
         }
-        if line.is_empty() {
-            body_start = Some(end + 1);
-            break;
-        }
-        match line.iter().position(|&b| b == b':') {
-            Some(colon) if colon > 0 && line[..colon].iter().all(|&b| is_token(b)) => {
-                let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
-                let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
-                if name == "content-length" {
-                    content_length = Some((at, value.parse().ok()));
-                } else if name == "content-type" {
-                    content_type = true;
-                }
-            }
-            _ => problems.push(Problem::new(
-                "a header line is not NAME: VALUE",
-                Some(at),
-                "each header is a name (letters, digits, -), a colon, and its value",
-            )),
-        }
-        at = end + 1;
+        out.say("")?;
     }
-    // One bare \n is one habit: when the status line had it, the header lines' are not reported again.
-    if let Some(offset) = bare_lf.filter(|_| reply[..first_end].ends_with(b"\r")) {
-        problems.push(Problem::new(
-            "expected \\r\\n at the end of a header line, got \\n",
-            Some(offset),
-            "end every header line, and the blank line after them, with \\r\\n",
-        ));
+    let name = lesson.name;
+    if failed == 0 {
+        out.say(&format!("✓ the server answers as hhttpp lesson {name} does"))?;
+    } else if exchanges.len() > 1 {
+        out.say(&format!("✗ {} of {} replies differ from hhttpp lesson {name}'s", failed, exchanges.len()))?;
+    } else {
+        out.say(&format!("✗ the reply differs from hhttpp lesson {name}'s"))?;
     }
-    let Some(body_start) = body_start else { return problems };
-    let body_len = (reply.len() - body_start) as u64;
-    match content_length {
-        None => problems.push(Problem::new(
-            "no Content-Length header",
-            None,
-            format!(
-                "without it the client can only tell where the body ends when the connection closes; send \
-                 Content-Length: {body_len}"
-            ),
-        )),
-        Some((offset, None)) => problems.push(Problem::new(
-            "the Content-Length value is not a number",
-            Some(offset),
-            "write the body's length in bytes, in decimal digits",
-        )),
-        Some((offset, Some(said))) if said != body_len => problems.push(Problem::new(
-            format!("Content-Length says {said}, but the body has {}", plural(body_len, "byte", "bytes")),
-            Some(offset),
-            "count the body's bytes after encoding it (len(body.encode()) in Python), not its characters",
-        )),
-        Some(_) => {}
-    }
-    if !content_type {
-        problems.push(Problem::new(
-            "no Content-Type header",
-            None,
-            "say what the body is, e.g. Content-Type: text/html; charset=utf-8",
-        ));
-    }
-    if ending == Ending::StillOpen && content_length.is_none_or(|(_, said)| said != Some(body_len)) {
-        problems.push(Problem::new(
-            format!(
-                "the reply never ended: after {:.1} s the server had neither closed the connection nor sent a \
-                 Content-Length that the body matches",
-                timeout.as_secs_f64()
-            ),
-            None,
-            "send Content-Length, or close the connection (shutdown, then close) when the body is sent",
-        ));
-    }
-    problems
+    Ok(failed == 0)
 }
 
-/// Compares `reply` with `ours` byte for byte; `None` when they are the same.
-pub fn compare(reply: &[u8], ours: &[u8], lesson: &str) -> Option<Problem> {
-    let at = reply
-        .iter()
-        .zip(ours)
-        .position(|(a, b)| a != b)
-        .or_else(|| (reply.len() != ours.len()).then_some(reply.len().min(ours.len())))?;
-    let around = |bytes: &[u8]| format!("\"{}\"", escape(&bytes[at.min(bytes.len())..(at + 12).min(bytes.len())]));
-    Some(Problem::new(
-        format!(
-            "differs from hhttpp lesson {lesson} at byte {at}: expected {}, got {}",
-            if at < ours.len() { around(ours) } else { "the end".into() },
-            if at < reply.len() { around(reply) } else { "the end".into() }
-        ),
-        Some(at.min(reply.len())),
-        format!("run hhttpp lesson {lesson} --client to see our reply's bytes"),
-    ))
+/// Where the report goes; a failure to write it is the transcript's.
+struct Report<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Report<W> {
+    fn say(&mut self, line: &str) -> Result<(), Error> {
+        writeln!(self.out, "{line}").and_then(|()| self.out.flush()).map_err(Error::Output)
+    }
+
+    /// A verdict's problems, each with its caret under the reply's bytes and its hint, and its notes.
+    fn problems(&mut self, reply: &[u8], problems: &[Problem], notes: &[String]) -> Result<(), Error> {
+        for problem in problems {
+            self.say(&format!("  ✗ {}", problem.what))?;
+            if let Some(offset) = problem.offset {
+                let (line, caret) = mark(reply, offset);
+                self.say(&format!("      {line}\n      {caret}"))?;
+            }
+            self.say(&format!("      hint: {}", problem.hint))?;
+        }
+        for note in notes {
+            self.say(&format!("  · {note}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects to the first of `addresses` that answers, saying which; a refusal moves on to the next.
+fn connect(out: &mut Report<impl Write>, addresses: &[SocketAddr], options: &Options) -> Result<TcpStream, Error> {
+    let mut last = None;
+    for (i, addr) in addresses.iter().enumerate() {
+        match TcpStream::connect_timeout(addr, options.timeout) {
+            Ok(stream) => {
+                let of = if addresses.len() > 1 {
+                    format!(" (address {} of {})", i + 1, addresses.len())
+                } else {
+                    String::new()
+                };
+                out.say(&format!("connected to {addr}{of}"))?;
+                return Ok(stream);
+            }
+            Err(err) => {
+                out.say(&format!("cannot connect to {addr}: {}", crate::errno::reason(&err)))?;
+                last = Some(err);
+            }
+        }
+    }
+    let source = last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable));
+    Err(Error::call("connect", format!("connect to {}", options.against), source))
+}
+
+/// Sends one exchange's request on `stream`, reads the reply, prints the three verdicts; returns whether it passed.
+fn judge_exchange(
+    out: &mut Report<impl Write>,
+    mut stream: TcpStream,
+    exchange: &Exchange,
+    options: &Options,
+) -> Result<bool, Error> {
+    let name = options.lesson.name;
+    let Some(ours) = &exchange.reply else {
+        out.say(&format!(
+            "✓ something listens on {}: the {name} lesson asks no more (it accepts no one)",
+            options.against
+        ))?;
+        return Ok(true);
+    };
+    let mut transcript = Transcript::new(io::stdout(), options.color, false);
+    match &exchange.request {
+        Some(request) => {
+            let sent = stream.write_all(request);
+            sent.map_err(|source| Error::call("sendto", format!("send to {}", options.against), source))?;
+            out.say(&format!(
+                "sent {}, {} in one write:",
+                exchange.asks,
+                plural(request.len() as u64, "byte", "bytes")
+            ))?;
+            transcript.data(Direction::Sent, request, request.len() as u64).map_err(Error::Output)?;
+        }
+        None => out.say(&format!("sent nothing: the {name} lesson's client only connects"))?,
+    }
+    let asked = if exchange.head_only { Asked::HeadOnly } else { Asked::WithBody };
+    let limit = (ours.len() + ROOM).min(MAX_REPLY);
+    let read = read_reply(&mut stream, options.timeout, asked, limit)?;
+    let how = match (read.ending, read.stopped) {
+        (_, Stop::TooBig) => format!("and stopped reading there: more than {} bytes", count(limit as u64)),
+        (_, Stop::Framed) => "a whole response, as its framing says".to_string(),
+        (Ending::Closed, _) => "then the server closed the connection".to_string(),
+        (Ending::Reset, _) => "then the server reset the connection".to_string(),
+        (Ending::StillOpen, _) => "and the connection was still open when --timeout passed".to_string(),
+    };
+    let reply = &read.bytes;
+    out.say(&format!("received {}, {how}:", plural(reply.len() as u64, "byte", "bytes")))?;
+    transcript.data(Direction::Received, reply, reply.len() as u64).map_err(Error::Output)?;
+    transcript.flush().map_err(Error::Output)?;
+    out.say("")?;
+
+    if ours.is_empty() {
+        return judge_silence(out, reply, read.ending, options);
+    }
+    // A reply cut at our limit is judged as it stands, as if the connection had stayed open.
+    let ending = if read.stopped == Stop::TooBig { Ending::StillOpen } else { read.ending };
+    let mut framing = judge::framing_to(reply, ending, asked);
+    if read.stopped == Stop::TooBig {
+        framing.problems.push(Problem {
+            what: format!(
+                "the reply is too big: more than {} bytes, and ours has {}",
+                count(limit as u64),
+                count(ours.len() as u64)
+            ),
+            offset: None,
+            hint: "send the body once, with a Content-Length that matches it".into(),
+        });
+    }
+    let framed = framing.problems.is_empty();
+    out.say(if framed {
+        "framing: ✓ a valid HTTP/1.x response (RFC 9112)"
+    } else {
+        "framing: ✗ not a valid HTTP/1.x response (RFC 9112)"
+    })?;
+    out.problems(reply, &framing.problems, &framing.notes)?;
+
+    let our_framing = judge::framing_to(ours, Ending::Closed, asked);
+    let meant = match (&framing.response, &our_framing.response) {
+        (Some(theirs), Some(our_response)) => {
+            let meaning = judge::meaning(theirs, our_response);
+            let same = meaning.problems.is_empty();
+            if same {
+                let body = plural(our_response.body.len() as u64, "byte", "bytes");
+                out.say(&format!("meaning: ✓ the same status, media type and body ({body}) as hhttpp lesson {name}"))?;
+            } else {
+                out.say(&format!("meaning: ✗ it does not say what hhttpp lesson {name} says"))?;
+            }
+            out.problems(reply, &meaning.problems, &meaning.notes)?;
+            same
+        }
+        _ => {
+            out.say("meaning: ✗ not judged: the reply cannot be read as a response (see framing)")?;
+            false
+        }
+    };
+
+    let exact = match judge::first_difference(reply, ours) {
+        None => {
+            out.say(&format!("bytes: ✓ the very bytes of hhttpp lesson {name}'s reply"))?;
+            true
+        }
+        Some(at) => {
+            let around = |bytes: &[u8]| match bytes.get(at..) {
+                Some(rest) if !rest.is_empty() => format!("\"{}\"", escape(&rest[..rest.len().min(12)])),
+                _ => "the end".to_string(),
+            };
+            let mark = if options.exact { "✗" } else { "·" };
+            let required = if options.exact { "" } else { " (information; --exact requires the same bytes)" };
+            out.say(&format!(
+                "bytes: {mark} they differ from the lesson's at byte {at}: ours has {}, the reply {}{required}",
+                around(ours),
+                around(reply)
+            ))?;
+            let (line, caret) = mark_line(reply, at);
+            out.say(&format!("      {line}\n      {caret}"))?;
+            !options.exact
+        }
+    };
+    Ok(framed && meant && exact)
+}
+
+/// The accept lesson's exchange: the server must close the connection without a word.
+fn judge_silence(out: &mut Report<impl Write>, reply: &[u8], ending: Ending, options: &Options) -> Result<bool, Error> {
+    let name = options.lesson.name;
+    let mut problems = Vec::new();
+    if !reply.is_empty() {
+        problems.push(Problem {
+            what: format!(
+                "the server sent {}; the {name} lesson sends nothing",
+                plural(reply.len() as u64, "byte", "bytes")
+            ),
+            offset: Some(0),
+            hint: format!("the {name} lesson only accepts the connection and closes it"),
+        });
+    }
+    if ending == Ending::StillOpen {
+        problems.push(Problem {
+            what: format!("the connection was still open after {:.1} s", options.timeout.as_secs_f64()),
+            offset: None,
+            hint: format!("the {name} lesson closes the connection it accepted: call close on it"),
+        });
+    }
+    if problems.is_empty() {
+        out.say("✓ the server closed the connection without sending anything, as the lesson does")?;
+        return Ok(true);
+    }
+    out.problems(reply, &problems, &[])?;
+    Ok(false)
+}
+
+/// Why reading stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// The connection ended (closed, reset) or `--timeout` passed.
+    Ended,
+    /// The framing says the response is whole: a keep-alive server need not close for us to judge it.
+    Framed,
+    /// More bytes than a reply of this lesson may have.
+    TooBig,
+}
+
+/// A reply as it was received.
+struct Received {
+    bytes: Vec<u8>,
+    ending: Ending,
+    stopped: Stop,
+}
+
+/// Reads until the framing says the response is whole, the server closes or resets, `timeout` passes, or the
+/// reply grows past `limit` bytes.
+fn read_reply(stream: &mut TcpStream, timeout: Duration, asked: Asked, limit: usize) -> Result<Received, Error> {
+    let deadline = Instant::now() + timeout;
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    let ended = |bytes, ending| Ok(Received { bytes, ending, stopped: Stop::Ended });
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return ended(bytes, Ending::StillOpen);
+        }
+        stream.set_read_timeout(Some(left)).map_err(|err| Error::io("set the reply's read timeout", err))?;
+        match stream.read(&mut buf) {
+            Ok(0) => return ended(bytes, Ending::Closed),
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return ended(bytes, Ending::StillOpen);
+            }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => return ended(bytes, Ending::Reset),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => return Err(Error::call("recvfrom", "read the reply".into(), source)),
+        }
+        if bytes.len() > limit {
+            bytes.truncate(limit + 1);
+            return Ok(Received { bytes, ending: Ending::StillOpen, stopped: Stop::TooBig });
+        }
+        if let Progress::Complete { .. } = judge::reply_end_to(&bytes, asked) {
+            return Ok(Received { bytes, ending: Ending::StillOpen, stopped: Stop::Framed });
+        }
+    }
 }
 
 /// A window of `bytes` around `offset`, escaped, and a caret line under the byte at `offset`.
 pub fn mark(bytes: &[u8], offset: usize) -> (String, String) {
+    mark_line(bytes, offset)
+}
+
+fn mark_line(bytes: &[u8], offset: usize) -> (String, String) {
+    let offset = offset.min(bytes.len());
     let start = offset.saturating_sub(24);
     let end = (offset + 24).min(bytes.len());
-    let before = escape(&bytes[start..offset.min(bytes.len())]);
+    let before = escape(&bytes[start..offset]);
     let line = format!(
         "{}\"{}\"{}",
         if start > 0 { "…" } else { "" },
@@ -224,167 +360,35 @@ pub fn mark(bytes: &[u8], offset: usize) -> (String, String) {
     (line, format!("{}^", " ".repeat(column)))
 }
 
-fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Runs the check, printing to `out`; returns whether the server passed.
-pub fn run(lesson: &Lesson, against: &str, file: &Path, timeout: Duration, color: bool) -> Result<bool, Error> {
-    let reply = lesson
-        .reply
-        .ok_or_else(|| Error::Usage(format!("{:?} is not a server lesson; check judges servers", lesson.name)))?;
-    let expected = reply(file)?;
-    let name = lesson.name;
-    let addr = resolve(against)?;
-    let mut out = io::stdout().lock();
-    writeln!(out, "hhttpp check {name} --against {against}\n").map_err(Error::Output)?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|source| Error::call("connect", format!("connect to {against}"), source))?;
-    writeln!(out, "connected to {addr}").map_err(Error::Output)?;
-    let Some(ours) = expected.reply else {
-        writeln!(out, "\n✓ something listens on {against}: the {name} lesson asks no more (it accepts no one)")
-            .map_err(Error::Output)?;
-        return Ok(true);
-    };
-    let mut transcript = Transcript::new(io::stdout(), color, false);
-    if let Some(request) = expected.request {
-        stream.write_all(request).map_err(|source| Error::call("sendto", format!("send to {against}"), source))?;
-        writeln!(out, "sent the canonical request, {} in one write:", plural(request.len() as u64, "byte", "bytes"))
-            .map_err(Error::Output)?;
-        transcript.data(Direction::Sent, request, request.len() as u64).map_err(Error::Output)?;
-    } else {
-        writeln!(out, "sent nothing: the {name} lesson's client only connects").map_err(Error::Output)?;
-    }
-    let (reply, ending) = read_reply(&mut stream, timeout)?;
-    let how = match ending {
-        Ending::Closed => "then the server closed the connection",
-        Ending::Reset => "then the server reset the connection",
-        Ending::StillOpen => "and the connection was still open when --timeout passed",
-    };
-    writeln!(out, "received {}, {how}:", plural(reply.len() as u64, "byte", "bytes")).map_err(Error::Output)?;
-    transcript.data(Direction::Received, &reply, reply.len() as u64).map_err(Error::Output)?;
-    transcript.flush().map_err(Error::Output)?;
-
-    let mut problems = if !ours.is_empty() {
-        judge_framing(&reply, ending, timeout)
-    } else if ending == Ending::StillOpen {
-        // The accept lesson: no reply is right, but the connection must end.
-        vec![Problem::new(
-            format!("the connection was still open after {:.1} s", timeout.as_secs_f64()),
-            None,
-            format!("the {name} lesson closes the connection it accepted: call close on it"),
-        )]
-    } else {
-        Vec::new()
-    };
-    problems.extend(compare(&reply, &ours, name));
-    writeln!(out).map_err(Error::Output)?;
-    if problems.is_empty() {
-        writeln!(out, "✓ the reply is framed as HTTP/1.1 asks and matches hhttpp lesson {name} byte for byte")
-            .map_err(Error::Output)?;
-        return Ok(true);
-    }
-    for problem in &problems {
-        writeln!(out, "✗ {}", problem.what).map_err(Error::Output)?;
-        if let Some(offset) = problem.offset {
-            let (line, caret) = mark(&reply, offset);
-            writeln!(out, "    {line}\n    {caret}").map_err(Error::Output)?;
-        }
-        writeln!(out, "    hint: {}", problem.hint).map_err(Error::Output)?;
-    }
-    writeln!(
-        out,
-        "\n{} (the reply has {}, ours has {})",
-        plural(problems.len() as u64, "problem", "problems"),
-        plural(reply.len() as u64, "byte", "bytes"),
-        count(ours.len() as u64)
-    )
-    .map_err(Error::Output)?;
-    Ok(false)
-}
-
-/// Reads until the server closes, resets, or `timeout` passes.
-fn read_reply(stream: &mut TcpStream, timeout: Duration) -> Result<(Vec<u8>, Ending), Error> {
-    let deadline = Instant::now() + timeout;
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 64 * 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok((reply, Ending::StillOpen));
-        }
-        stream.set_read_timeout(Some(left)).map_err(|err| Error::io("set the reply's read timeout", err))?;
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok((reply, Ending::Closed)),
-            Ok(n) => reply.extend_from_slice(&buf[..n]),
-            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                return Ok((reply, Ending::StillOpen));
-            }
-            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => return Ok((reply, Ending::Reset)),
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => return Err(Error::call("recvfrom", "read the reply".into(), source)),
-        }
-    }
-}
-
-/// `HOST:PORT` as an address (a name is looked up; the first address is used).
-fn resolve(against: &str) -> Result<SocketAddr, Error> {
+/// `HOST:PORT` as every address the name has, in the order to try them.
+fn resolve(against: &str) -> Result<Vec<SocketAddr>, Error> {
     let resolve_error = |message: &str| Error::Resolve { host: against.to_string(), message: message.to_string() };
-    let mut addresses =
-        against.to_socket_addrs().map_err(|_| resolve_error("expected HOST:PORT, e.g. 127.0.0.1:8338"))?;
-    addresses.next().ok_or_else(|| resolve_error("it has no address"))
+    let addresses: Vec<SocketAddr> =
+        against.to_socket_addrs().map_err(|_| resolve_error("expected HOST:PORT, e.g. 127.0.0.1:8338"))?.collect();
+    if addresses.is_empty() {
+        return Err(resolve_error("it has no address"));
+    }
+    Ok(addresses)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: Duration = Duration::from_secs(3);
-
-    fn whats(problems: &[Problem]) -> Vec<&str> {
-        problems.iter().map(|p| p.what.as_str()).collect()
-    }
-
     #[test]
-    fn our_own_reply_is_well_framed() {
-        let reply = crate::lessons::serve_text::LESSON.reply.unwrap();
-        let ours = reply(Path::new("assets/ice-caps.jpg")).unwrap().reply.unwrap();
-        assert_eq!(judge_framing(&ours, Ending::Closed, T), vec![]);
-        assert_eq!(compare(&ours, &ours, crate::lessons::serve_text::LESSON.name), None);
-    }
-
-    #[test]
-    fn the_blogs_reply_gets_its_three_diagnoses() {
-        let blog = b"HTTP/1.1 200 OK\n\n<h1>Hello World</h1>";
-        let problems = judge_framing(blog, Ending::Closed, T);
-        assert_eq!(
-            whats(&problems),
-            vec![
-                "expected \\r\\n after the status line, got \\n",
-                "no Content-Length header",
-                "no Content-Type header"
-            ]
-        );
-        assert_eq!(problems[0].offset, Some(15));
-    }
-
-    #[test]
-    fn a_wrong_length_is_named_with_both_numbers() {
-        let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 25\r\n\r\n<h1>Hello World</h1>";
-        let problems = judge_framing(reply, Ending::Closed, T);
-        assert_eq!(whats(&problems), vec!["Content-Length says 25, but the body has 20 bytes"]);
-    }
-
-    #[test]
-    fn http_1_0_and_a_reply_that_never_ends_are_named() {
-        let reply = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\n\r\n<h1>Hello World</h1>";
-        assert_eq!(
-            whats(&judge_framing(reply, Ending::Closed, T)),
-            vec!["the status line says HTTP/1.0; the lesson answers HTTP/1.1"]
-        );
-        let open = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<h1>Hello";
-        let problems = judge_framing(open, Ending::StillOpen, T);
-        assert!(problems.iter().any(|p| p.what.starts_with("the reply never ended: after 3.0 s")), "{problems:?}");
+    fn our_own_replies_pass_every_verdict() {
+        for lesson in crate::lessons::LESSONS {
+            let Some(check) = lesson.check else { continue };
+            for exchange in (check.exchanges)(Path::new(check.default_path)).unwrap() {
+                let Some(ours) = exchange.reply.filter(|r| !r.is_empty()) else { continue };
+                let asked = if exchange.head_only { Asked::HeadOnly } else { Asked::WithBody };
+                let framing = judge::framing_to(&ours, Ending::Closed, asked);
+                assert_eq!(framing.problems, vec![], "{} {}", lesson.name, exchange.asks);
+                let response = framing.response.unwrap();
+                assert!(judge::meaning(&response, &response).problems.is_empty());
+                assert_eq!(judge::reply_end_to(&ours, asked), Progress::Complete { end: ours.len() });
+            }
+        }
     }
 
     #[test]
@@ -396,10 +400,9 @@ mod tests {
     }
 
     #[test]
-    fn the_first_difference_is_found() {
-        let problem = compare(b"HTTP/1.1 200 OK\n", b"HTTP/1.1 200 OK\r\n", "x").unwrap();
-        assert_eq!(problem.offset, Some(15));
-        assert!(problem.what.starts_with(r#"differs from hhttpp lesson x at byte 15: expected "\r\n", got "\n""#));
-        assert!(compare(b"abc", b"abcd", "x").unwrap().what.contains("got the end"));
+    fn timeouts_for_check_are_bounded() {
+        assert_eq!(parse_timeout("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_timeout("61").is_err());
+        assert!(parse_timeout("0").is_err());
     }
 }

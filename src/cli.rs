@@ -63,24 +63,26 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
-    /// Judge your own server: send a lesson's request, and compare the reply with the lesson's, byte for byte
-    #[command(after_help = "Examples:\n  \
-        python3 my_server.py &   # your server, listening on 127.0.0.1:8338\n  \
-        hhttpp check serve-text --against 127.0.0.1:8338\n\n\
-        Exit status: 0 the reply matches; 1 it does not (each problem is named, with a hint)")]
+    /// Judge your own server: send a lesson's request, and judge the reply's framing, meaning and bytes
     Check {
-        /// The lesson your server imitates: bind, accept, echo-request, serve-text or serve-binary
+        /// The lesson your server imitates (see below for what each sends)
         #[arg(value_parser = lesson_by_name)]
         lesson: &'static Lesson,
-        /// Where your server listens: HOST:PORT
+        /// Where your server listens: HOST:PORT (every address HOST has is tried, in order)
         #[arg(long, value_name = "HOST:PORT")]
         against: String,
-        /// The file your serve-binary server sends
-        #[arg(long, default_value = "assets/ice-caps.jpg")]
-        file: PathBuf,
-        /// How long to wait for the reply to end
-        #[arg(long, value_name = "SECS", default_value = "3", value_parser = crate::lesson::parse_timeout)]
+        /// The file your serve-binary server sends, or the folder your serve-folder server serves
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// The same as PATH (kept for scripts that name the file this way)
+        #[arg(long, value_name = "PATH", conflicts_with = "path", hide = true)]
+        file: Option<PathBuf>,
+        /// How long to wait for each reply (at most 60 s)
+        #[arg(long, value_name = "SECS", default_value = "3", value_parser = crate::check::parse_timeout)]
         timeout: Duration,
+        /// Require the very bytes of the lesson's reply, not only the same meaning
+        #[arg(long)]
+        exact: bool,
     },
 }
 
@@ -154,7 +156,29 @@ impl Subcommand for LessonChoice {
 
 /// The full command.
 pub fn command() -> clap::Command {
-    Cli::command().after_help(format!("{EXAMPLES}\n\n{}", crate::error::exit_statuses()))
+    Cli::command()
+        .after_help(format!("{EXAMPLES}\n\n{}", crate::error::exit_statuses()))
+        .mut_subcommand("check", |check| check.after_help(check_help()))
+}
+
+/// `hhttpp check --help`'s end: the lessons it checks, and what it sends each.
+fn check_help() -> String {
+    let mut text = String::from("The lessons check judges, and what it sends:\n");
+    for lesson in LESSONS {
+        if let Some(check) = lesson.check {
+            text.push_str(&format!("  {:13} {}\n", lesson.name, check.sends));
+        }
+    }
+    text.push_str(
+        "\nVerdicts: framing (valid HTTP/1.1, RFC 9112), meaning (the lesson's status, media type and body), bytes \
+         (the lesson's very bytes: information unless --exact).\n\n\
+         Examples:\n  \
+         python3 my_server.py &   # your server, listening on 127.0.0.1:8338\n  \
+         hhttpp check serve-text --against 127.0.0.1:8338\n  \
+         hhttpp check serve-folder --against 127.0.0.1:8338 assets/site\n\n\
+         Exit status: 0 framing and meaning hold; 1 they do not (each problem is named, with a hint)",
+    );
+    text
 }
 
 /// Parses the process's arguments; on a mistake, prints clap's message and exits with status 2.

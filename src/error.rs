@@ -50,6 +50,10 @@ pub enum Error {
     Folder { path: PathBuf, problem: String },
     /// The file named on the command line is a directory.
     Directory { path: PathBuf },
+    /// The file named on the command line is a FIFO, a device or a socket: `what` says which.
+    NotRegular { path: PathBuf, what: &'static str },
+    /// The text file is larger than a lesson reads.
+    TooLarge { path: PathBuf, size: u64, limit: u64 },
     /// `serve-text` was given a file that is not UTF-8 text.
     NotUtf8 { path: PathBuf, offset: usize, byte: u8 },
     /// Ctrl-C was pressed; the sockets were closed on the way out.
@@ -104,7 +108,12 @@ impl Error {
         match self {
             Error::Call { .. } | Error::Output(_) | Error::Io { .. } | Error::Resolve { .. } => EXIT_SOCKET,
             Error::MissingTool { .. } => EXIT_MISSING_TOOL,
-            Error::File { .. } | Error::Directory { .. } | Error::NotUtf8 { .. } | Error::Folder { .. } => EXIT_INPUT,
+            Error::File { .. }
+            | Error::Directory { .. }
+            | Error::NotRegular { .. }
+            | Error::TooLarge { .. }
+            | Error::NotUtf8 { .. }
+            | Error::Folder { .. } => EXIT_INPUT,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Usage(_) => EXIT_USAGE,
             Error::CheckFailed => EXIT_SOCKET,
@@ -147,6 +156,20 @@ impl fmt::Display for Error {
                 "cannot serve the folder {:?}: {problem} (name a folder, such as assets/site)",
                 path.display().to_string()
             ),
+            Error::NotRegular { path, what } => write!(
+                f,
+                "cannot serve {:?}: it is {what}, not a regular file (the lessons serve files: name one)",
+                path.display().to_string()
+            ),
+            Error::TooLarge { path, size, limit } => write!(
+                f,
+                "cannot serve {:?} as text: it has {} bytes, and serve-text reads at most {} (for a big file use: \
+                 hhttpp lesson serve-binary {})",
+                path.display().to_string(),
+                crate::trace::format::count(*size),
+                crate::trace::format::count(*limit),
+                path.display()
+            ),
             Error::Directory { path } => {
                 write!(f, "cannot serve {:?}: it is a directory (name one file in it)", path.display().to_string())
             }
@@ -159,7 +182,7 @@ impl fmt::Display for Error {
             ),
             Error::Interrupted => write!(f, "interrupted by Ctrl-C (the transcript shows the sockets closed)"),
             Error::Usage(message) => write!(f, "{message}"),
-            Error::CheckFailed => write!(f, "the reply differs from the lesson's (see the problems above)"),
+            Error::CheckFailed => write!(f, "the server does not answer as the lesson does (see the problems above)"),
             Error::Resolve { host, message } => {
                 write!(f, "cannot find the address of {host:?}: {message} (check the name, or use an IP address)")
             }
@@ -176,6 +199,8 @@ impl std::error::Error for Error {
             | Error::Io { source, .. }
             | Error::File { source, .. } => Some(source),
             Error::Directory { .. }
+            | Error::NotRegular { .. }
+            | Error::TooLarge { .. }
             | Error::MissingTool { .. }
             | Error::Folder { .. }
             | Error::NotUtf8 { .. }

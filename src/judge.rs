@@ -143,7 +143,21 @@ pub enum Progress {
 /// 1xx interim responses are skipped (and named in the notes), then the final response is judged: its status line,
 /// its header lines, its length framing, and whether the bytes end where that framing says.
 pub fn framing(reply: &[u8], ending: Ending) -> Framing {
-    let mut v = Verdict::default();
+    framing_to(reply, ending, Asked::WithBody)
+}
+
+/// What the request asked for, which says where a reply may end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// A GET (or any request but HEAD): the reply's framing says where its body ends.
+    WithBody,
+    /// A HEAD: the reply ends at its head, and its `Content-Length` is the one a GET would get (RFC 9110, 9.3.2).
+    HeadOnly,
+}
+
+/// [`framing`], for a reply to a request that `asked` as it says.
+pub fn framing_to(reply: &[u8], ending: Ending, asked: Asked) -> Framing {
+    let mut v = Verdict { head_only: asked == Asked::HeadOnly, ..Verdict::default() };
     let response = judge_framing(reply, ending, &mut v);
     let mut problems = v.problems;
     if problems.len() > MAX_PROBLEMS {
@@ -199,8 +213,13 @@ pub fn first_difference(theirs: &[u8], ours: &[u8]) -> Option<usize> {
 /// Only the heads are parsed (at most [`MAX_HEAD`] bytes each); a chunked body is walked from one chunk-size line to
 /// the next without copying its data, so the work grows with the number of chunks, not with the body's bytes.
 pub fn reply_end(bytes: &[u8]) -> Progress {
+    reply_end_to(bytes, Asked::WithBody)
+}
+
+/// [`reply_end`], for a reply to a request that `asked` as it says.
+pub fn reply_end_to(bytes: &[u8], asked: Asked) -> Progress {
     // The problems are the framing verdict's business; here we only want the ends.
-    let mut v = Verdict::default();
+    let mut v = Verdict { head_only: asked == Asked::HeadOnly, ..Verdict::default() };
     let mut at = 0;
     loop {
         let head = match scan_head(bytes, at, &mut v) {
@@ -242,6 +261,8 @@ struct Verdict {
     problems: Vec<Problem>,
     notes: Vec<String>,
     bare_lf: bool,
+    /// The reply answers a HEAD request: it ends at its head, whatever its `Content-Length` says.
+    head_only: bool,
 }
 
 impl Verdict {
@@ -257,7 +278,7 @@ impl Verdict {
                 format!("expected \\r\\n at the end of {place}, got \\n"),
                 Some(lf),
                 "HTTP/1.1 ends every line of the head, and of chunked framing, with \\r\\n; browsers forgive a \
-                 bare \\n, strict clients do not (this is its first place; fix them all)",
+                 bare \\n, strict clients do not; this is its first place: fix them all",
             );
         }
     }
@@ -526,7 +547,7 @@ fn body_kind(head: &Head, status: u16, v: &mut Verdict) -> BodyKind {
     if kind.is_none() && !cl.is_empty() {
         kind = Some(content_length(&cl, v));
     }
-    if no_body {
+    if no_body || v.head_only {
         return BodyKind::Empty;
     }
     kind.unwrap_or(BodyKind::UntilClose { named: false })
@@ -1385,6 +1406,16 @@ mod tests {
         assert_eq!(reply_end(reply), Progress::Complete { end: reply.len() });
         let more = [reply.as_slice(), b"HTTP/1.1"].concat();
         assert_eq!(reply_end(&more), Progress::Complete { end: reply.len() });
+    }
+
+    #[test]
+    fn a_reply_to_head_ends_at_its_head_whatever_its_length() {
+        let reply = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\n\r\n";
+        assert_eq!(reply_end_to(reply, Asked::HeadOnly), Progress::Complete { end: reply.len() });
+        assert_eq!(reply_end(reply), Progress::Incomplete);
+        let verdict = framing_to(reply, Ending::Closed, Asked::HeadOnly);
+        assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+        assert!(!framing(reply, Ending::Closed).problems.is_empty(), "to a GET, the body is missing");
     }
 
     #[test]

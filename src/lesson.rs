@@ -48,15 +48,12 @@ pub struct Lesson {
     pub parse: fn(&ArgMatches) -> Result<Box<dyn Run>, clap::Error>,
     /// How a server lesson listens; `None` for the client's lesson.
     pub server: Option<Server>,
-    /// What a server imitating this lesson should answer, for `hhttpp check` and `trace --compare`; `None` when
-    /// there is nothing to check it against.
-    pub reply: Option<Reply>,
+    /// What `hhttpp check` sends a server that imitates this lesson, and what the lesson would answer (also what
+    /// `trace --compare` holds a program's response against); `None` for the client's lesson.
+    pub check: Option<Check>,
     /// The calls `hhttpp trace --compare` looks for, in order.
     pub steps: &'static [Step],
 }
-
-/// What a server imitating a lesson should answer; given the file `serve-binary` serves.
-pub type Reply = fn(&Path) -> Result<Expected, Error>;
 
 /// The options of a lesson that has none (a client lesson names its own).
 static NO_COMMON_ARGS: CommonArgs = CommonArgs { full_dump: false, timeout: None, step: false };
@@ -109,12 +106,36 @@ pub enum ClientRole {
     Requests,
 }
 
-/// What a server imitating a lesson should do with the canonical request.
-pub struct Expected {
+/// How `hhttpp check` judges a server that imitates a lesson.
+#[derive(Clone, Copy, Debug)]
+pub struct Check {
+    /// What it sends, in a few words, for `hhttpp check --help`.
+    pub sends: &'static str,
+    /// The file or folder the lesson serves when none is named (empty when it serves none).
+    pub default_path: &'static str,
+    /// Each request to send and the lesson's own answer to it, given the file or folder the lesson serves.
+    pub exchanges: fn(&Path) -> Result<Vec<Exchange>, Error>,
+}
+
+/// One request `hhttpp check` sends, on a connection of its own, and the lesson's answer to it.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// What is asked, for the report: `GET /`.
+    pub asks: String,
     /// The bytes to send; `None` when the lesson's client only connects.
-    pub request: Option<&'static [u8]>,
+    pub request: Option<Vec<u8>>,
     /// The whole reply the lesson sends; `None` when the lesson accepts no connection (`bind`).
     pub reply: Option<Vec<u8>>,
+    /// A HEAD request: the reply ends at its head.
+    pub head_only: bool,
+}
+
+impl Exchange {
+    /// The canonical request, and the lesson's `reply` to it.
+    pub fn canonical(reply: Vec<u8>) -> Vec<Exchange> {
+        let request = Some(CANONICAL_REQUEST.to_vec());
+        vec![Exchange { asks: "GET / (the canonical request)".into(), request, reply: Some(reply), head_only: false }]
+    }
 }
 
 /// One step of a lesson, as `hhttpp trace --compare` looks for it in a program's calls.
@@ -192,6 +213,33 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err("a timeout is between 0.000001 and 86400 seconds".into());
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Opens `path` to serve it, and returns it with its size: a regular file only.
+///
+/// It is opened non-blocking, so that a FIFO named by mistake cannot hold us in `open` until someone writes to it,
+/// and then looked at: a directory, a FIFO, a device (`/dev/zero` never ends) or a socket is refused with what it
+/// is. For a regular file, non-blocking changes nothing.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), Error> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file_error = |source| Error::File { path: path.to_path_buf(), source };
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(file_error)?;
+    let meta = file.metadata().map_err(file_error)?;
+    let kind = meta.file_type();
+    let what = if kind.is_file() {
+        return Ok((file, meta.len()));
+    } else if kind.is_dir() {
+        return Err(Error::Directory { path: path.to_path_buf() });
+    } else if kind.is_fifo() {
+        "a FIFO (a named pipe)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Err(Error::NotRegular { path: path.to_path_buf(), what })
 }
 
 /// The address a browser opens for a server bound to `addr`: `http://127.0.0.1:8338/`, `http://[::1]:8338/`.

@@ -67,12 +67,10 @@ pub fn run(cli: cli::Cli) -> Result<u8, Error> {
         Command::Lessons => list_lessons(&mut io::stdout().lock()).map(|()| 0),
         Command::Explain { lesson: None } => list_lessons(&mut io::stdout().lock()).map(|()| 0),
         Command::Explain { lesson: Some(lesson) } => explain(lesson, &mut io::stdout().lock(), color).map(|()| 0),
-        Command::Check { lesson, against, file, timeout } => {
-            if check::run(lesson, &against, &file, timeout, color)? {
-                Ok(0)
-            } else {
-                Err(Error::CheckFailed)
-            }
+        Command::Check { lesson, against, path, file, timeout, exact } => {
+            let path = path.or(file);
+            let options = check::Options { lesson, against: &against, path: path.as_deref(), timeout, exact, color };
+            if check::run(&options)? { Ok(0) } else { Err(Error::CheckFailed) }
         }
         Command::Trace { compare, file, full_dump, command } => {
             let options = program::Options { command: &command, compare, file: &file, full_dump, color };

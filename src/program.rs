@@ -20,8 +20,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::check::{self, Ending};
 use crate::error::Error;
+use crate::judge::{self, Ending};
 use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
@@ -55,10 +55,12 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     // What --compare needs is checked before the program runs, not after.
     let compare = match options.compare {
         Some(lesson) => {
-            let reply = lesson.reply.filter(|_| !lesson.steps.is_empty()).ok_or_else(|| {
+            let check = lesson.check.filter(|_| !lesson.steps.is_empty()).ok_or_else(|| {
                 Error::Usage(format!("--compare {}: that lesson has no server steps to compare with", lesson.name))
             })?;
-            Some((lesson, reply(options.file)?))
+            // The lesson's answer to the canonical request: the first (and, for these lessons, only) exchange.
+            let exchange = (check.exchanges)(options.file)?.into_iter().next();
+            Some((lesson, exchange.and_then(|e| e.reply)))
         }
         None => None,
     };
@@ -486,7 +488,8 @@ impl Program {
         if !written.starts_with(b"HTTP/") {
             return Ok(());
         }
-        let notes: Vec<String> = check::judge_framing(written, Ending::Closed, Duration::ZERO)
+        let notes: Vec<String> = judge::framing(written, Ending::Closed)
+            .problems
             .into_iter()
             .map(|problem| format!("the response: {} ({})", problem.what, problem.hint))
             .collect();
@@ -532,7 +535,7 @@ impl Program {
 
     /// `--compare LESSON`: the program's calls lined up with the lesson's steps, and its response with the
     /// lesson's reply. Returns how many differences it printed.
-    fn compare(&mut self, lesson: &Lesson, expected: &crate::lesson::Expected) -> Result<usize, Error> {
+    fn compare(&mut self, lesson: &Lesson, expected: &Option<Vec<u8>>) -> Result<usize, Error> {
         let mut lines = Vec::new();
         let mut cursor = 0;
         for step in lesson.steps {
@@ -549,13 +552,22 @@ impl Program {
                 }
             }
         }
-        if let Some(ours) = expected.reply.as_ref().filter(|reply| !reply.is_empty()) {
+        if let Some(ours) = expected.as_ref().filter(|reply| !reply.is_empty()) {
             let theirs: Vec<u8> =
                 self.accepted.iter().flat_map(|c| self.written.get(c).cloned().unwrap_or_default()).collect();
-            let mut problems = check::judge_framing(&theirs, Ending::Closed, Duration::ZERO);
-            problems.extend(check::compare(&theirs, ours, lesson.name));
-            if problems.is_empty() {
-                lines.push(format!("✓ the response matches hhttpp lesson {}'s, byte for byte", lesson.name));
+            let framing = judge::framing(&theirs, Ending::Closed);
+            let mut problems = framing.problems;
+            let our_response = judge::framing(ours, Ending::Closed).response;
+            if let (Some(their_response), Some(our_response)) = (&framing.response, &our_response) {
+                problems.extend(judge::meaning(their_response, our_response).problems);
+            }
+            match judge::first_difference(&theirs, ours) {
+                None => lines.push(format!("✓ the response matches hhttpp lesson {}'s, byte for byte", lesson.name)),
+                Some(at) if problems.is_empty() => lines.push(format!(
+                    "✓ the response means what hhttpp lesson {}'s does (its bytes differ from byte {at} on)",
+                    lesson.name
+                )),
+                Some(_) => {}
             }
             for problem in problems {
                 lines.push(format!("✗ the response: {} (hint: {})", problem.what, problem.hint));

@@ -38,26 +38,10 @@ fn fetch_resolves_connects_sends_and_reads_until_the_close() {
 fn fetch_tries_the_next_address_when_one_refuses() {
     // A name with two addresses, ::1 first and 127.0.0.1 second: fetch runs in a mount namespace of its own where
     // /etc/hosts says so. The server listens on 127.0.0.1 only, so ::1 refuses and fetch must go on to the next.
-    let hosts = common::temp_dir();
-    let file = hosts.path().join("hosts");
-    std::fs::write(&file, "::1 two-addresses\n127.0.0.1 two-addresses\n").expect("a hosts file");
-    let namespace = std::process::Command::new("unshare").args(["-m", "true"]).output();
-    if !namespace.is_ok_and(|o| o.status.success()) {
-        common::unavailable("a mount namespace of its own (unshare -m, which needs root)");
-        return;
-    }
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let port = server.address().port();
-    let script = format!(
-        "mount --bind {} /etc/hosts && exec {} lesson fetch http://two-addresses:{port}/",
-        file.display(),
-        env!("CARGO_BIN_EXE_hhttpp")
-    );
-    let out = std::process::Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("fetch in a namespace");
+    let url = format!("http://two-addresses:{port}/");
+    let Some(out) = common::with_two_addresses(&["lesson", "fetch", &url]) else { return };
     let transcript = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(out.status.success(), "{transcript}{}", String::from_utf8_lossy(&out.stderr));
     let done = server.finish();

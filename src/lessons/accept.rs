@@ -12,7 +12,7 @@
 
 use super::bind;
 use crate::error::Error;
-use crate::lesson::{self, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url};
+use crate::lesson::{self, Check, ClientRole, Exchange, Lesson, Options, Run, Server, ServerArgs, Step, url};
 use crate::trace::Tracer;
 
 /// The lesson, as `hhttpp lesson accept` runs it.
@@ -27,7 +27,14 @@ pub static LESSON: Lesson = Lesson {
     // The client only connects: closing a connection with unread bytes would reset it.
     server: Some(Server { client: ClientRole::Connects, ..Server::BLOG }),
     // A client that sends nothing gets nothing back: the connection is closed unread.
-    reply: Some(|_| Ok(Expected { request: None, reply: Some(Vec::new()) })),
+    check: Some(Check {
+        sends: "nothing: it connects, and expects the server to close the connection without a word",
+        default_path: "",
+        exchanges: |_| {
+            let asks = "a connection, sending nothing".into();
+            Ok(vec![Exchange { asks, request: None, reply: Some(Vec::new()), head_only: false }])
+        },
+    }),
     steps: &[bind::SOCKET, bind::SETSOCKOPT, bind::BIND, bind::LISTEN, ACCEPT, CLOSE],
 };
 

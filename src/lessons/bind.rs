@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 
 use crate::error::Error;
-use crate::lesson::{self, BACKLOG, ClientRole, Expected, Lesson, Options, Run, Server, ServerArgs, Step, url};
+use crate::lesson::{self, BACKLOG, Check, ClientRole, Exchange, Lesson, Options, Run, Server, ServerArgs, Step, url};
 use crate::strace::Call;
 use crate::trace::{TracedSocket, Tracer};
 
@@ -31,7 +31,11 @@ pub static LESSON: Lesson = Lesson {
     parse: lesson::parse::<Args>,
     // It accepts no one, so `--client` has nothing to talk to.
     server: Some(Server { client: ClientRole::None, ..Server::BLOG }),
-    reply: Some(|_| Ok(Expected { request: None, reply: None })),
+    check: Some(Check {
+        sends: "nothing: it connects, and asks no more than that something listens",
+        default_path: "",
+        exchanges: |_| Ok(vec![Exchange { asks: "a connection".into(), request: None, reply: None, head_only: false }]),
+    }),
     steps: &[SOCKET, SETSOCKOPT, BIND, LISTEN],
 };
 

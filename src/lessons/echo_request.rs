@@ -23,7 +23,9 @@ use std::net::Shutdown;
 use super::{accept, bind};
 use crate::error::Error;
 use crate::http::{self, BadRequest, HeadReader, HeadStatus, MAX_HEAD, Request};
-use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, RECV_BUFFER, Run, Server, ServerArgs, Step};
+use crate::lesson::{
+    self, CANONICAL_REQUEST, Check, Exchange, Lesson, Options, RECV_BUFFER, Run, Server, ServerArgs, Step,
+};
 use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
 
@@ -37,9 +39,13 @@ pub static LESSON: Lesson = Lesson {
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server::BLOG),
-    reply: Some(|_| {
-        let head = http::response_head(200, "text/plain; charset=utf-8", CANONICAL_REQUEST.len() as u64);
-        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, CANONICAL_REQUEST.to_vec()].concat()) })
+    check: Some(Check {
+        sends: "the canonical request, and expects its own bytes back as a text/plain body",
+        default_path: "",
+        exchanges: |_| {
+            let head = http::response_head(200, "text/plain; charset=utf-8", CANONICAL_REQUEST.len() as u64);
+            Ok(Exchange::canonical([head, CANONICAL_REQUEST.to_vec()].concat()))
+        },
     }),
     steps: &EXCHANGE_STEPS,
 };

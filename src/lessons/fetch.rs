@@ -35,7 +35,7 @@ pub static LESSON: Lesson = Lesson {
     parse: lesson::parse::<Args>,
     server: None,
     // A client: there is no server reply to check, nor server steps to compare.
-    reply: None,
+    check: None,
     steps: &[],
 };
 

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use super::{bind, echo_request};
 use crate::error::Error;
 use crate::http::{self, Text};
-use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, Run, Server, ServerArgs};
+use crate::lesson::{self, Check, Exchange, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::format::{count, plural};
 use crate::trace::{TracedSocket, Tracer};
 
@@ -41,10 +41,21 @@ pub static LESSON: Lesson = Lesson {
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server::BLOG),
-    reply: Some(|file| {
-        let body = std::fs::read(file).map_err(|source| Error::File { path: file.to_path_buf(), source })?;
-        let head = http::response_head(200, &http::content_type(file, Text::Unchecked), body.len() as u64);
-        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, body].concat()) })
+    check: Some(Check {
+        sends: "the canonical request, and expects the file (PATH, the picture by default) byte for byte",
+        default_path: "assets/ice-caps.jpg",
+        exchanges: |file| {
+            let (mut opened, size) = lesson::open_regular(file)?;
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut opened, &mut body)
+                .map_err(|source| Error::File { path: file.to_path_buf(), source })?;
+            if body.len() as u64 != size {
+                let source = std::io::Error::other("the file changed while it was read");
+                return Err(Error::File { path: file.to_path_buf(), source });
+            }
+            let head = http::response_head(200, &http::content_type(file, Text::Unchecked), size);
+            Ok(Exchange::canonical([head, body].concat()))
+        },
     }),
     steps: &echo_request::EXCHANGE_STEPS,
 };
@@ -75,7 +86,7 @@ pub const CHUNK: usize = 1024 * 1024;
 /// Runs the lesson: serve `path`'s bytes to one client.
 pub fn run(tracer: &Tracer, options: &Options, path: &Path) -> Result<Vec<String>, Error> {
     // Open the file before we touch the network, so a bad file fails before a port is taken.
-    let (file, size) = open(path)?;
+    let (file, size) = lesson::open_regular(path)?;
     let content_type = http::content_type(path, Text::Unchecked);
     let file_fd = file.as_raw_fd();
     tracer.note(&format!(
@@ -148,13 +159,4 @@ pub fn send_file(
         return Err(Error::File { path: path.to_path_buf(), source });
     }
     Ok(())
-}
-/// Opens `path` for reading and returns it with its size, refusing directories.
-fn open(path: &Path) -> Result<(File, u64), Error> {
-    let file = File::open(path).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
-    let meta = file.metadata().map_err(|source| Error::File { path: path.to_path_buf(), source })?;
-    if meta.is_dir() {
-        return Err(Error::Directory { path: path.to_path_buf() });
-    }
-    Ok((file, meta.len()))
 }

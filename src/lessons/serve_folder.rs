@@ -38,8 +38,9 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::{bind, echo_request, serve_binary};
 use crate::error::Error;
+use crate::escape::escape;
 use crate::http::{self, BadRequest, Text};
-use crate::lesson::{self, ClientRole, Lesson, Options, Run, Server, ServerArgs};
+use crate::lesson::{self, Check, ClientRole, Exchange, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::format::plural;
 use crate::trace::{TracedSocket, Tracer};
 
@@ -53,8 +54,13 @@ pub static LESSON: Lesson = Lesson {
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server { backlog: BACKLOG, default_timeout: Some(DEFAULT_TIMEOUT), client: ClientRole::Requests }),
-    // Its replies depend on the folder and the request: `check` does not judge it yet.
-    reply: None,
+    check: Some(Check {
+        sends: "GET /, a missing file (404), HEAD /, DELETE / (405 with Allow) and a path out of the folder \
+                (refused), each on a connection of its own, and expects what the lesson answers for the folder \
+                (PATH, assets/site by default)",
+        default_path: "assets/site",
+        exchanges,
+    }),
     steps: &[],
 };
 
@@ -132,19 +138,13 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
         Err(bad) => (bad.status, "?".to_string(), client_connection.sendall("response", &http::error_response(&bad))),
         Ok(request) => {
             let head_only = request.method == "HEAD";
-            let answer = if request.method == "GET" || head_only {
-                folder.find(&request.path)
-            } else {
-                Err(BadRequest {
-                    status: 405,
-                    reason: format!("this server answers GET and HEAD, not {}", request.method),
-                })
-            };
-            match answer {
+            // The method and path came from the client: escaped, so that they cannot reach the terminal raw.
+            let target = format!("{} {}", escape(request.method.as_bytes()), escape(request.path.as_bytes()));
+            match answer(folder, &request.method, &request.path) {
                 Err(bad) => {
                     tracer.note(&format!("{} {}: {}", bad.status, bad.phrase(), bad.reason))?;
                     let sent = client_connection.sendall("response", &http::error_response(&bad));
-                    (bad.status, format!("{} {}", request.method, request.path), sent)
+                    (bad.status, target, sent)
                 }
                 Ok(found) => {
                     tracer.note(&format!(
@@ -166,7 +166,7 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
                     let fd = found.file.as_raw_fd();
                     drop(found.file);
                     tracer.note(&format!("closed the file, fd {fd}"))?;
-                    (200, format!("{} {}", request.method, request.path), sent)
+                    (200, target, sent)
                 }
             }
         }
@@ -184,6 +184,55 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
         tracer.note(&format!("{target}: {outcome}"))?;
     }
     Ok(status)
+}
+
+/// What the lesson answers to `method` and `target`: the file to send, or why not.
+fn answer(folder: &Folder, method: &str, target: &str) -> Result<Found, BadRequest> {
+    if method == "GET" || method == "HEAD" {
+        folder.find(target)
+    } else {
+        Err(BadRequest {
+            status: 405,
+            reason: format!("this server answers GET and HEAD, not {}", escape(method.as_bytes())),
+        })
+    }
+}
+
+/// What `hhttpp check serve-folder` sends, and what this lesson answers to each for the folder `dir`.
+fn exchanges(dir: &Path) -> Result<Vec<Exchange>, Error> {
+    const PROBES: [(&str, &str, &str); 5] = [
+        ("GET", "/", "the folder's index"),
+        ("GET", "/hhttpp-check-no-such-file", "a missing file: 404"),
+        ("HEAD", "/", "the head alone"),
+        ("DELETE", "/", "a method this server does not answer: 405 with Allow"),
+        ("GET", "/%2e%2e/hhttpp-check-outside", "a path that leads out of the folder: refused"),
+    ];
+    let folder = Folder::open(dir)?;
+    let mut exchanges = Vec::new();
+    for (method, target, why) in PROBES {
+        let request =
+            format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: hhttpp\r\nAccept: */*\r\n\r\n");
+        let head_only = method == "HEAD";
+        let reply = match answer(&folder, method, target) {
+            Err(bad) => http::error_response(&bad),
+            Ok(found) => {
+                let mut reply = http::response_head(200, &found.content_type, found.size);
+                if !head_only {
+                    let read =
+                        std::io::Read::read_to_end(&mut std::io::Read::take(&found.file, found.size), &mut reply);
+                    read.map_err(|source| Error::File { path: dir.join(&found.shown), source })?;
+                }
+                reply
+            }
+        };
+        exchanges.push(Exchange {
+            asks: format!("{method} {target} ({why})"),
+            request: Some(request.into_bytes()),
+            reply: Some(reply),
+            head_only,
+        });
+    }
+    Ok(exchanges)
 }
 
 /// The folder we serve: a descriptor to open files beneath.

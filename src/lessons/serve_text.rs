@@ -14,13 +14,12 @@
 //! Unlike the blog we frame the response the way HTTP/1.1 asks: `\r\n` line ends, `Content-Type`,
 //! `Content-Length` (so the client knows where the body ends) and `Connection: close`.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{bind, echo_request};
 use crate::error::Error;
 use crate::http::{self, Text};
-use crate::lesson::{self, CANONICAL_REQUEST, Expected, Lesson, Options, Run, Server, ServerArgs};
+use crate::lesson::{self, Check, Exchange, Lesson, Options, Run, Server, ServerArgs};
 use crate::trace::Tracer;
 
 /// The blog's page.
@@ -36,10 +35,14 @@ pub static LESSON: Lesson = Lesson {
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server::BLOG),
-    reply: Some(|_| {
-        let body = BLOG_BODY.as_bytes();
-        let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);
-        Ok(Expected { request: Some(CANONICAL_REQUEST), reply: Some([head, body.to_vec()].concat()) })
+    check: Some(Check {
+        sends: "the canonical request, and expects the blog's <h1>Hello World</h1> as text/html",
+        default_path: "",
+        exchanges: |_| {
+            let body = BLOG_BODY.as_bytes();
+            let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);
+            Ok(Exchange::canonical([head, body.to_vec()].concat()))
+        },
     }),
     steps: &echo_request::EXCHANGE_STEPS,
 };
@@ -88,12 +91,22 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
     Ok(vec![format!("{outcome} with {page} ({content_type})")])
 }
 
-/// Reads `path`, which must be a UTF-8 text file.
+/// The largest text file serve-text reads: the lesson holds the page in memory, as the blog does.
+pub const MAX_TEXT: u64 = 16 * 1024 * 1024;
+
+/// Reads `path`, which must be a UTF-8 text file of at most [`MAX_TEXT`] bytes.
 pub fn load_text(path: &Path) -> Result<String, Error> {
-    if path.is_dir() {
-        return Err(Error::Directory { path: path.to_path_buf() });
+    let (file, size) = lesson::open_regular(path)?;
+    if size > MAX_TEXT {
+        return Err(Error::TooLarge { path: path.to_path_buf(), size, limit: MAX_TEXT });
     }
-    let bytes = fs::read(path).map_err(|source| Error::File { path: path.to_path_buf(), source })?;
+    let mut bytes = Vec::new();
+    // At most one byte past the limit: a file that grew since we looked is still refused, not read for ever.
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_TEXT + 1), &mut bytes)
+        .map_err(|source| Error::File { path: path.to_path_buf(), source })?;
+    if bytes.len() as u64 > MAX_TEXT {
+        return Err(Error::TooLarge { path: path.to_path_buf(), size: bytes.len() as u64, limit: MAX_TEXT });
+    }
     String::from_utf8(bytes).map_err(|err| {
         let offset = err.utf8_error().valid_up_to();
         // `valid_up_to` is the index of the first byte that is not UTF-8, so it is inside the bytes.

@@ -66,6 +66,95 @@ pub fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("hhttpp-test-").tempdir().expect("a temp folder")
 }
 
+/// Runs `hhttpp ARGS` where the name `two-addresses` resolves to `::1` first and `127.0.0.1` second: in a mount
+/// namespace of its own, with an `/etc/hosts` that says so. `None` (said loudly) where that cannot be made.
+pub fn with_two_addresses(args: &[&str]) -> Option<std::process::Output> {
+    let namespace = Command::new("unshare").args(["-m", "true"]).output();
+    if !namespace.is_ok_and(|o| o.status.success()) {
+        unavailable("a mount namespace of its own (unshare -m, which needs root)");
+        return None;
+    }
+    let dir = temp_dir();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "::1 two-addresses\n127.0.0.1 two-addresses\n").expect("a hosts file");
+    let script = format!("mount --bind {} /etc/hosts && exec \"$0\" \"$@\"", hosts.display());
+    let out = command("unshare", &["-m", "sh", "-c", &script, env!("CARGO_BIN_EXE_hhttpp")])
+        .args(args)
+        .output()
+        .expect("hhttpp in a namespace");
+    Some(out)
+}
+
+/// nginx in the foreground, serving `body` as `/index.html` (so `GET /` gets it) from a temp folder, with
+/// `sendfile on`; stopped when dropped.
+pub struct Nginx {
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx; `None` (said loudly) where nginx is not installed.
+    pub fn start(body: &str) -> Option<Nginx> {
+        if Command::new("nginx").arg("-v").output().is_err() {
+            unavailable("nginx (apt-get install nginx)");
+            return None;
+        }
+        let dir = temp_dir();
+        let root = dir.path().join("www");
+        std::fs::create_dir(&root).expect("nginx's root");
+        std::fs::write(root.join("index.html"), body).expect("the page");
+        // nginx cannot listen on port 0: take a port the OS says is free, and try again if another took it first.
+        for _ in 0..5 {
+            let port =
+                std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+            let d = dir.path().display();
+            let conf = format!(
+                "daemon off; master_process off; worker_processes 1; error_log {d}/error.log; pid {d}/nginx.pid;\n\
+                 events {{ worker_connections 64; }}\n\
+                 http {{ access_log off; include /etc/nginx/mime.types; sendfile on;\n\
+                 client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; \
+                 scgi_temp_path {d};\n\
+                 server {{ listen 127.0.0.1:{port}; root {}; }} }}\n",
+                root.display()
+            );
+            let conf_path = dir.path().join("nginx.conf");
+            std::fs::write(&conf_path, conf).expect("nginx.conf");
+            let mut child = Command::new("nginx")
+                .arg("-c")
+                .arg(&conf_path)
+                .arg("-p")
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start nginx");
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            // Ready when it accepts a connection: bounded retries, each a connect, until nginx answers or ends.
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::time::Instant::now() < deadline {
+                if TcpStream::connect(addr).is_ok() {
+                    return Some(Nginx { addr, child, _dir: dir });
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // it could not listen there (the port was taken meanwhile): try another
+                }
+                std::thread::yield_now();
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("nginx did not start");
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A lesson running as its own process, so its sockets get the same fds on every run.
 pub struct Running {
     child: Child,
