@@ -471,8 +471,7 @@ impl Run {
         Run { call, total, bytes: 0, calls: 0, progress: None, held: None }
     }
 
-    /// Before each call: after the first [`SENDTO_SHOWN`], start summarising; count the call among those held
-    /// (a call that fails is one of the run too, and took no bytes).
+    /// Before each call: after the first [`SENDTO_SHOWN`], start summarising.
     fn before_call(&mut self, tracer: &Tracer) {
         if self.calls == SENDTO_SHOWN && self.progress.is_none() && self.held.is_none() {
             if tracer.hold() {
@@ -488,10 +487,6 @@ impl Run {
                 self.progress = Some(bar);
             }
         }
-        if let Some(held) = &mut self.held {
-            held.calls += 1;
-            held.last = 0;
-        }
     }
 
     /// After a call that took `n` bytes.
@@ -499,11 +494,26 @@ impl Run {
         self.calls += 1;
         self.bytes += n;
         if let Some(held) = &mut self.held {
+            held.calls += 1;
             held.bytes += n;
             held.last = n;
         }
         if let Some(bar) = &self.progress {
             bar.set_position(self.bytes);
+        }
+    }
+
+    /// After an attempt that failed: if the kernel was called (`tracer` numbered a call since `calls_before`), the
+    /// failed call is one of the run, and the last one held. A Ctrl-C seen before the call made none: it is not
+    /// counted, and the call before it stays the last.
+    fn after_failure(&mut self, tracer: &Tracer, calls_before: u64) {
+        if tracer.calls() == calls_before {
+            return;
+        }
+        self.calls += 1;
+        if let Some(held) = &mut self.held {
+            held.calls += 1;
+            held.last = 0;
         }
     }
 
@@ -529,8 +539,12 @@ impl Sendall<'_, '_> {
     pub fn send(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
             self.run.before_call(self.socket.tracer);
+            let calls_before = self.socket.tracer.calls();
             // On an error the call that failed is the last one held: `Drop` prints it.
-            let n = self.socket.send_once(bytes)?;
+            let n = self
+                .socket
+                .send_once(bytes)
+                .inspect_err(|_| self.run.after_failure(self.socket.tracer, calls_before))?;
             self.run.after_call(n as u64);
             bytes = &bytes[n..];
         }
@@ -569,7 +583,11 @@ impl Sendfile<'_, '_> {
             // Linux moves at most 0x7ffff000 bytes in one call, whatever the count says.
             let count = (self.run.total - self.run.bytes).min(MAX_SENDFILE);
             self.run.before_call(self.socket.tracer);
-            let n = self.socket.sendfile_once(file, &mut self.offset, count as usize)?;
+            let calls_before = self.socket.tracer.calls();
+            let n = self
+                .socket
+                .sendfile_once(file, &mut self.offset, count as usize)
+                .inspect_err(|_| self.run.after_failure(self.socket.tracer, calls_before))?;
             self.run.after_call(n as u64);
             if n == 0 {
                 break;
