@@ -491,4 +491,19 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn a_sendfile_has_one_line_where_the_dump_would_be_and_its_own_count() {
+        let text = render(false, |t| {
+            t.call(&line(9, "sendfile", "5, 3, [0] => [8347], 8347", "8347"))?;
+            t.sent_from_file(3, 8347)?;
+            let stats = Stats { calls: 1, sendfile_calls: 1, bytes_sendfile: 8347, ..Stats::default() };
+            t.summary(&stats, &[])
+        });
+        assert!(text.contains(
+            "  9  sendfile(5, 3, [0] => [8347], 8347) = 8347\n     ▶ sent 8,347 bytes from fd 3 by the kernel: they \
+             never entered our memory, so there is no dump of them\n"
+        ));
+        assert!(text.ends_with("summary: 1 socket call, sent 8,347 bytes in 1 sendfile call\n"), "{text}");
+    }
 }
