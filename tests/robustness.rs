@@ -121,8 +121,9 @@ fn a_client_that_hangs_up_mid_reply_cuts_the_reply_short_and_the_lesson_ends_cle
 
 #[test]
 fn a_long_sendall_shows_its_first_and_last_calls_and_counts_the_rest() {
-    // 5 MiB + 1 byte: the file is read in 1 MiB chunks, so 6 sendto calls for the body.
-    let bytes: Vec<u8> = (0..5 * 1024 * 1024 + 1).map(|i: u32| (i % 253) as u8).collect();
+    // Five chunks and one byte: the file is read in chunks of CHUNK bytes, so 6 sendto calls for the body.
+    let chunk = hhttpp::lessons::serve_binary::CHUNK;
+    let bytes: Vec<u8> = (0..5 * chunk + 1).map(|i| (i % 253) as u8).collect();
     let file = TempFile::new("five.bin", &bytes);
     let mut lesson = Running::start(&["lesson", "serve-binary", file.path(), "--port", "0"]);
     let reply = exchange(lesson.address(), REQUEST);
@@ -132,14 +133,17 @@ fn a_long_sendall_shows_its_first_and_last_calls_and_counts_the_rest() {
     let shown: Vec<_> = done.stdout.lines().filter(|l| l.contains("sendto(5, buf, ")).collect();
     // The header's one call, the body's first three, and the body's last.
     assert_eq!(shown.len(), 5, "{shown:#?}");
+    assert!(shown[1].contains(&format!("sendto(5, buf, {chunk}, 0, NULL, 0) = {chunk}")), "a whole chunk a call");
     assert!(shown[4].contains("sendto(5, buf, 1, 0, NULL, 0) = 1"), "the last call, of the last byte");
+    let count = |n: usize| hhttpp::trace::format::count(n as u64);
     assert!(
-        done.stdout.contains("… 2 sendto calls not shown: numbers 12 to 13, 2,097,152 bytes in all"),
+        done.stdout
+            .contains(&format!("… 2 sendto calls not shown: numbers 12 to 13, {} bytes in all", count(2 * chunk))),
         "{}",
         done.stdout
     );
-    assert!(done.stdout.contains("sendall: 5,242,881 bytes in 6 sendto calls"));
-    let total = hhttpp::trace::format::count(reply.len() as u64);
+    assert!(done.stdout.contains(&format!("sendall: {} bytes in 6 sendto calls", count(bytes.len()))));
+    let total = count(reply.len());
     assert!(
         done.stdout.contains(&format!("sent {total} bytes in 7 sendto calls")),
         "the summary counts the hidden calls"

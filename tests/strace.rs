@@ -1,4 +1,4 @@
-//! The transcript against the kernel: every lesson, run under `strace -f -e trace=network,close`, must show the
+//! The transcript against the kernel: every lesson, run under `strace -f -e trace=network,close,sendfile`, must show the
 //! same socket calls, in the same order, with the same arguments and results as its transcript, and the transcript
 //! must show no call that did not happen.
 //!
@@ -29,7 +29,7 @@ fn calls_both_ways(name: &str, args: &[&str]) -> (Vec<String>, Vec<String>) {
     let dir = common::temp_dir();
     let log = dir.path().join(format!("{name}.log"));
     let log_arg = log.to_string_lossy().into_owned();
-    let mut all = vec!["-f", "-qq", "-e", "trace=network,close", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")];
+    let mut all = vec!["-f", "-qq", "-e", "trace=network,close,sendfile", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")];
     all.extend_from_slice(&["lesson", name, "--port", "0", "--full-dump"]);
     all.extend_from_slice(args);
     let mut lesson = Running::start_program("strace", &all);
@@ -162,6 +162,11 @@ fn serve_text_shows_exactly_the_calls_strace_sees() {
 #[test]
 fn serve_binary_shows_exactly_the_calls_strace_sees() {
     check("serve-binary", &["assets/ice-caps.jpg"]);
+}
+
+#[test]
+fn serve_binary_with_sendfile_shows_exactly_the_calls_strace_sees() {
+    check("serve-binary", &["assets/ice-caps.jpg", "--sendfile"]);
 }
 
 #[test]

@@ -36,7 +36,8 @@ use std::time::Duration;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use super::{bind, echo_request, serve_binary};
+use super::serve_binary::{self, SendWith};
+use super::{bind, echo_request};
 use crate::error::Error;
 use crate::escape::escape;
 use crate::http::{self, BadRequest, Text};
@@ -73,6 +74,10 @@ pub struct Args {
     /// One line per request instead of every call (for load tests)
     #[arg(long)]
     quiet: bool,
+    /// Send each file's bytes with sendfile(2): the kernel copies them from the file to the socket, and they never
+    /// enter our memory (nor the transcript's dump)
+    #[arg(long)]
+    sendfile: bool,
     #[command(flatten)]
     server: ServerArgs,
 }
@@ -85,7 +90,7 @@ impl Run for Args {
         self.quiet
     }
     fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-        run(tracer, options, &self.dir)
+        run(tracer, options, &self.dir, SendWith::chosen(self.sendfile))
     }
 }
 
@@ -96,7 +101,7 @@ pub const BACKLOG: i32 = 128;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs the lesson: serve the files under `dir` until Ctrl-C. Returns only by Ctrl-C (or a failure).
-pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>, Error> {
+pub fn run(tracer: &Tracer, options: &Options, dir: &Path, with: SendWith) -> Result<Vec<String>, Error> {
     // The folder first, so a wrong one fails before a port is taken.
     let folder = Folder::open(dir)?;
     tracer.note(&format!(
@@ -108,7 +113,7 @@ pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>
     let (s, _) = bind::listen(tracer, options, |_| "(open it in a browser; Ctrl-C stops the server)".to_string())?;
     let mut answered = [0u64; 6];
     loop {
-        let served = serve_one(tracer, &s, options, &folder);
+        let served = serve_one(tracer, &s, options, &folder, with);
         match served {
             Ok(status) => answered[usize::from(status / 100).min(5)] += 1,
             Err(Error::Interrupted) => break,
@@ -131,7 +136,13 @@ pub fn run(tracer: &Tracer, options: &Options, dir: &Path) -> Result<Vec<String>
 }
 
 /// Accepts one connection, answers its request, and closes it. Returns the status sent.
-fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Folder) -> Result<u16, Error> {
+fn serve_one(
+    tracer: &Tracer,
+    s: &TracedSocket,
+    options: &Options,
+    folder: &Folder,
+    with: SendWith,
+) -> Result<u16, Error> {
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, s, options)?;
     let sent_before = tracer.bytes_sent();
     let (status, target, sent) = match request {
@@ -162,6 +173,7 @@ fn serve_one(tracer: &Tracer, s: &TracedSocket, options: &Options, folder: &Fold
                         found.size,
                         &found.content_type,
                         head_only,
+                        with,
                     );
                     let fd = found.file.as_raw_fd();
                     drop(found.file);

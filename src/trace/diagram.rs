@@ -27,6 +27,8 @@ pub enum Event {
     Received { fd: RawFd, bytes: u64, first_line: String },
     /// One `sendto` sent `bytes`.
     Sent { fd: RawFd, bytes: u64, first_line: String },
+    /// One `sendfile` sent `bytes` from a file (we never saw them, so there is no first line to show).
+    SentFile { fd: RawFd, bytes: u64 },
     /// `recvfrom` returned 0: the peer sent FIN, it will send nothing more.
     PeerClosed { fd: RawFd },
     /// We called `shutdown(how)`; `SHUT_WR` and `SHUT_RDWR` send a FIN.
@@ -43,6 +45,7 @@ impl Event {
             Event::Opened { fd, .. }
             | Event::Received { fd, .. }
             | Event::Sent { fd, .. }
+            | Event::SentFile { fd, .. }
             | Event::PeerClosed { fd }
             | Event::Shutdown { fd, .. }
             | Event::Failed { fd, .. }
@@ -73,7 +76,18 @@ struct Connection {
 /// One arrow (or a mark on our lifeline), with what our call was.
 enum Row {
     /// Bytes or a FIN from the client to the server (`to_server`) or back, with a label and our call(s).
-    Arrow { to_server: bool, label: String, ours: String, calls: u64, bytes: u64, data: bool },
+    /// `calls` counts the calls of the arrow's last kind, `call`; `earlier` names those of other kinds before them
+    /// (`1 × sendto + `: a head sent with `sendto`, then a file with `sendfile`).
+    Arrow {
+        to_server: bool,
+        label: String,
+        ours: String,
+        call: &'static str,
+        earlier: String,
+        calls: u64,
+        bytes: u64,
+        data: bool,
+    },
     /// Something on our side only (a close, a failed call).
     Mark { text: String },
 }
@@ -88,7 +102,16 @@ pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
                 Side::Server => format!("accept4 = {fd}"),
                 Side::Client => "connect".to_string(),
             };
-            let opened = Row::Arrow { to_server: true, label: "connect".into(), ours, calls: 1, bytes: 0, data: false };
+            let opened = Row::Arrow {
+                to_server: true,
+                label: "connect".into(),
+                ours,
+                call: "",
+                earlier: String::new(),
+                calls: 1,
+                bytes: 0,
+                data: false,
+            };
             connections.push(Connection { fd: *fd, peer: *peer, we_are: *we_are, rows: vec![opened], open: true });
             continue;
         }
@@ -103,10 +126,15 @@ pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
             Event::Sent { bytes, first_line, .. } => {
                 push_data(&mut conn.rows, we_send_to_server, *bytes, first_line, "sendto");
             }
+            Event::SentFile { bytes, .. } => {
+                push_data(&mut conn.rows, we_send_to_server, *bytes, "", "sendfile");
+            }
             Event::PeerClosed { .. } => conn.rows.push(Row::Arrow {
                 to_server: !we_send_to_server,
                 label: "FIN: nothing more to send".into(),
                 ours: "recvfrom = 0".into(),
+                call: "",
+                earlier: String::new(),
                 calls: 1,
                 bytes: 0,
                 data: false,
@@ -119,6 +147,8 @@ pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
                         to_server: we_send_to_server,
                         label: "FIN: nothing more to send".into(),
                         ours: format!("shutdown({how})"),
+                        call: "",
+                        earlier: String::new(),
                         calls: 1,
                         bytes: 0,
                         data: false,
@@ -148,19 +178,28 @@ pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
 }
 
 /// Adds bytes to the last arrow when it carries data the same way, or starts a new one.
-fn push_data(rows: &mut Vec<Row>, to_server: bool, n: u64, first_line: &str, call: &str) {
-    if let Some(Row::Arrow { to_server: way, calls, bytes, data: true, ours, .. }) = rows.last_mut()
+fn push_data(rows: &mut Vec<Row>, to_server: bool, n: u64, first_line: &str, call: &'static str) {
+    if let Some(Row::Arrow { to_server: way, call: last, earlier, calls, bytes, data: true, ours, .. }) =
+        rows.last_mut()
         && *way == to_server
     {
-        *calls += 1;
+        if *last == call {
+            *calls += 1;
+        } else {
+            *earlier = format!("{earlier}{calls} × {last} + ");
+            *last = call;
+            *calls = 1;
+        }
         *bytes += n;
-        *ours = format!("{calls} × {call}");
+        *ours = format!("{earlier}{calls} × {call}");
         return;
     }
     rows.push(Row::Arrow {
         to_server,
         label: first_line.to_string(),
         ours: call.to_string(),
+        call,
+        earlier: String::new(),
         calls: 1,
         bytes: n,
         data: true,

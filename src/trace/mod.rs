@@ -24,6 +24,6 @@ pub mod transcript;
 
 pub use diagram::{Event, Side};
 pub use record::{Direction, Record, Stats};
-pub use socket::{Sendall, TracedSocket};
+pub use socket::{Sendall, Sendfile, TracedSocket};
 pub use tracer::Tracer;
 pub use transcript::{CallLine, Gap, Transcript};

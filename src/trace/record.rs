@@ -31,6 +31,9 @@ pub struct Stats {
     /// `sendto` calls, and the bytes the kernel took.
     pub send_calls: u64,
     pub bytes_sent: u64,
+    /// `sendfile` calls, and the bytes the kernel took from the file (they never passed through our memory).
+    pub sendfile_calls: u64,
+    pub bytes_sendfile: u64,
 }
 
 /// The counts, the events and the address pairs of one run.
@@ -63,6 +66,12 @@ impl Record {
                 self.stats.bytes_sent += total;
             }
         }
+    }
+
+    /// Counts one `sendfile` call that moved `total` bytes.
+    pub fn sendfile(&mut self, total: u64) {
+        self.stats.sendfile_calls += 1;
+        self.stats.bytes_sendfile += total;
     }
 
     /// Counts a connection that `accept4` returned.

@@ -128,6 +128,12 @@ impl Tracer {
         self.print(|t| t.data(direction, bytes, bytes.len() as u64))
     }
 
+    /// The bytes one `sendfile` call moved from the file `file_fd`: counted, and said to have no dump.
+    pub fn sent_from_file(&self, file_fd: i32, total: u64) -> Result<(), Error> {
+        self.record.borrow_mut().sendfile(total);
+        self.print(|t| t.sent_from_file(file_fd, total))
+    }
+
     /// Keeps what a call did to a connection, for the diagram.
     pub fn event(&self, event: Event) {
         self.record.borrow_mut().event(event);
@@ -148,9 +154,10 @@ impl Tracer {
         self.record.borrow().stats().calls
     }
 
-    /// How many bytes the kernel has taken from our `sendto` calls so far.
+    /// How many bytes the kernel has taken from our `sendto` and `sendfile` calls so far.
     pub fn bytes_sent(&self) -> u64 {
-        self.record.borrow().stats().bytes_sent
+        let record = self.record.borrow();
+        record.stats().bytes_sent + record.stats().bytes_sendfile
     }
 
     /// True with `--quiet`.
@@ -195,7 +202,7 @@ impl Tracer {
 }
 
 /// What each call does, in a sentence, for `--step`.
-const EXPLAINED: [(&str, &str); 14] = [
+const EXPLAINED: [(&str, &str); 15] = [
     (
         "socket",
         "ask the kernel for a new TCP socket. It answers with a file descriptor, the small number that names the \
@@ -214,6 +221,11 @@ const EXPLAINED: [(&str, &str); 14] = [
     ("connect", "open a connection to the server: the kernel makes the TCP handshake (SYN, SYN-ACK, ACK)"),
     ("recvfrom", "wait for bytes and copy up to the buffer's size of them; 0 means the other side closed"),
     ("sendto", "hand bytes to the kernel to send; it answers how many it took"),
+    (
+        "sendfile",
+        "ask the kernel to send bytes of the file straight to the socket, without copying them into our memory; it \
+         answers how many it sent",
+    ),
     ("shutdown", "say we will send nothing more: the kernel sends a FIN after the bytes already queued"),
     ("close", "give the descriptor back to the kernel; the socket is gone"),
     ("", "the next call"),

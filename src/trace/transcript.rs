@@ -55,6 +55,8 @@ pub struct CallLine<'a> {
 
 /// What a summarised run left out: [`Transcript::release`] says so before the run's last call.
 pub struct Gap {
+    /// The calls' name: `sendto`, or `sendfile`.
+    pub call: &'static str,
     /// The number of the first call not shown.
     pub first: u64,
     /// How many calls were not shown.
@@ -124,7 +126,7 @@ impl<W: Write> Transcript<W> {
         if let Some(gap) = gap.filter(|g| g.calls > 0) {
             let text = format!(
                 "… {} not shown: numbers {} to {}, {} in all (--full-dump shows every call)",
-                plural(gap.calls, "sendto call", "sendto calls"),
+                plural(gap.calls, &format!("{} call", gap.call), &format!("{} calls", gap.call)),
                 gap.first,
                 gap.first + gap.calls - 1,
                 plural(gap.bytes, "byte", "bytes")
@@ -291,6 +293,20 @@ impl<W: Write> Transcript<W> {
         }
     }
 
+    /// Where a `sendfile` call's dump would be: the kernel moved `total` bytes from the file with descriptor
+    /// `file_fd` to the socket without passing them through our memory, so there is nothing of ours to show.
+    pub fn sent_from_file(&mut self, file_fd: i32, total: u64) -> io::Result<()> {
+        if self.quiet || total == 0 {
+            return Ok(());
+        }
+        let label = self.style.paint(Role::Sent, &format!("▶ sent {}", plural(total, "byte", "bytes")));
+        let why = self.style.paint(
+            Role::Note,
+            &format!("from fd {file_fd} by the kernel: they never entered our memory, so there is no dump of them"),
+        );
+        writeln!(self.sink(), "{INDENT}{label} {why}")
+    }
+
     /// Rows of pretty-hex, 16 bytes each, the first row labelled with `offset`.
     fn dump_rows(&mut self, bytes: &[u8], offset: usize) -> io::Result<()> {
         let config = HexConfig {
@@ -333,6 +349,13 @@ impl<W: Write> Transcript<W> {
                 "sent {} in {}",
                 plural(s.bytes_sent, "byte", "bytes"),
                 plural(s.send_calls, "sendto call", "sendto calls")
+            ));
+        }
+        if s.sendfile_calls > 0 {
+            parts.push(format!(
+                "sent {} in {}",
+                plural(s.bytes_sendfile, "byte", "bytes"),
+                plural(s.sendfile_calls, "sendfile call", "sendfile calls")
             ));
         }
         writeln!(self.out)?;
@@ -437,7 +460,7 @@ mod tests {
                 t.call(&line(2 + i as u64, "sendto", &args, &result))?;
                 t.data(Direction::Sent, bytes, bytes.len() as u64)?;
             }
-            t.release(Some(Gap { first: 2, calls: 2, bytes: 8 }))
+            t.release(Some(Gap { call: "sendto", first: 2, calls: 2, bytes: 8 }))
         });
         assert!(!text.contains("\"two\"") && !text.contains("\"three\""), "{text}");
         assert!(text.contains(
@@ -467,5 +490,20 @@ mod tests {
                 "summary: 2 socket calls, received 3 bytes in 1 recvfrom call, sent 1 byte in 1 sendto call\n"
             )
         );
+    }
+
+    #[test]
+    fn a_sendfile_has_one_line_where_the_dump_would_be_and_its_own_count() {
+        let text = render(false, |t| {
+            t.call(&line(9, "sendfile", "5, 3, [0] => [8347], 8347", "8347"))?;
+            t.sent_from_file(3, 8347)?;
+            let stats = Stats { calls: 1, sendfile_calls: 1, bytes_sendfile: 8347, ..Stats::default() };
+            t.summary(&stats, &[])
+        });
+        assert!(text.contains(
+            "  9  sendfile(5, 3, [0] => [8347], 8347) = 8347\n     ▶ sent 8,347 bytes from fd 3 by the kernel: they \
+             never entered our memory, so there is no dump of them\n"
+        ));
+        assert!(text.ends_with("summary: 1 socket call, sent 8,347 bytes in 1 sendfile call\n"), "{text}");
     }
 }
