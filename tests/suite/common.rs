@@ -21,7 +21,7 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// `.bind(("host", N))`. Port 0, the one we ask for, stays visible.
 pub fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.add_filter(r"htons\([1-9][0-9]*\)", "htons([PORT])");
     settings.add_filter(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):[1-9][0-9]*", "$1:[PORT]");

@@ -1,15 +1,13 @@
 //! `--sendfile`: the body goes out with `sendfile(2)`, every byte of it, and the transcript counts what the kernel
-//! took; a file that shrinks while it is sent is caught. (`tests/strace.rs` holds the calls against strace's.)
-
-mod common;
+//! took; a file that shrinks while it is sent is caught. (`strace.rs` holds the calls against strace's.)
 
 use std::io::Write;
 
-use common::{REQUEST, Running, exchange};
+use crate::common::{REQUEST, Running, exchange};
 
 /// A temp folder holding one file of `len` patterned bytes (no two neighbouring 253-byte runs alike).
 fn patterned_file(name: &str, len: usize) -> (tempfile::TempDir, String, Vec<u8>) {
-    let dir = common::temp_dir();
+    let dir = crate::common::temp_dir();
     let bytes: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
     let path = dir.path().join(name);
     std::fs::write(&path, &bytes).expect("write the file");
@@ -38,7 +36,11 @@ fn sendfile_sends_the_whole_file_and_the_transcript_counts_it() {
     assert!(out.contains(" sendfile call"), "{out}");
     // No dump of the body: one line says why, where the dump would be.
     assert!(out.contains("they never entered our memory, so there is no dump of them"), "{out}");
-    assert_eq!(common::dumped_bytes(out, "▶").len(), head_len, "only the head, which we wrote ourselves, is dumped");
+    assert_eq!(
+        crate::common::dumped_bytes(out, "▶").len(),
+        head_len,
+        "only the head, which we wrote ourselves, is dumped"
+    );
 }
 
 #[test]

@@ -1,12 +1,10 @@
 //! A server lesson survives misbehaving clients, and says in its transcript what each one did.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 
-use common::{PATIENCE, REQUEST, Running, exchange, hhttpp};
+use crate::common::{PATIENCE, REQUEST, Running, exchange, hhttpp};
 
 /// A file with `bytes` in a temp folder of its own, removed when dropped.
 struct TempFile {
@@ -16,7 +14,7 @@ struct TempFile {
 
 impl TempFile {
     fn new(name: &str, bytes: &[u8]) -> TempFile {
-        let dir = common::temp_dir();
+        let dir = crate::common::temp_dir();
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write a temp file");
         TempFile { _dir: dir, path }
@@ -51,7 +49,7 @@ fn a_request_split_over_several_writes_is_read_until_its_blank_line() {
     assert!(done.status.success(), "{}", done.stderr);
     assert!(done.stdout.contains("the request arrived in pieces: 3 recvfrom calls until its blank line"));
     assert!(reply.ends_with(REQUEST), "the echo holds all three pieces, in order");
-    assert_eq!(common::dumped_bytes(&done.stdout, "◀"), REQUEST);
+    assert_eq!(crate::common::dumped_bytes(&done.stdout, "◀"), REQUEST);
 }
 
 #[test]

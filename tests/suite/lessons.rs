@@ -3,11 +3,9 @@
 //! Every test also reads the hex dumps back out of the transcript and checks them against the bytes that really
 //! crossed the socket: the snapshot pins what the lesson printed, and these checks make sure it was true.
 
-mod common;
-
 use std::net::{TcpListener, TcpStream};
 
-use common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
+use crate::common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
 
 /// Runs `hhttpp lesson ARGS --port 0 --full-dump`, sends `request` (when given) and returns the transcript and the
 /// reply the client got.
@@ -74,7 +72,7 @@ fn accept_takes_one_connection_and_closes_it_unread() {
     let mut lesson = Running::start(&["lesson", "accept", "--port", "0"]);
     let addr = lesson.address();
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(common::PATIENCE)).expect("timeout");
+    stream.set_read_timeout(Some(crate::common::PATIENCE)).expect("timeout");
     let mut reply = Vec::new();
     std::io::Read::read_to_end(&mut stream, &mut reply).expect("a clean close");
     assert!(reply.is_empty(), "the accept lesson sends nothing");

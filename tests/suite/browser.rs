@@ -12,8 +12,6 @@
 //! Every browser run is bounded: Chromium's `--timeout` stops a page load that hangs, and the browser's process group
 //! is killed once [`PATIENCE`] has passed. Each run gets a fresh profile folder, removed afterwards.
 
-mod common;
-
 use std::fs::{self, File};
 use std::io::Cursor;
 use std::os::unix::fs::PermissionsExt;
@@ -23,7 +21,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{PATIENCE, Running, dumped_bytes};
+use crate::common::{PATIENCE, Running, dumped_bytes};
 
 /// Set it (to anything) where a missing browser must fail the tests instead of skipping them.
 const REQUIRE: &str = "HHTTPP_REQUIRE_BROWSER";
@@ -109,7 +107,7 @@ struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new() -> Scratch {
-        Scratch(common::temp_dir())
+        Scratch(crate::common::temp_dir())
     }
 
     fn path(&self, name: &str) -> PathBuf {

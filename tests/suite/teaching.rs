@@ -1,11 +1,9 @@
 //! The workbook's teaching aids: the client's lesson, `--client`, `--step`, `explain`, and IPv6.
 
-mod common;
-
 use std::io::Write;
 use std::process::Stdio;
 
-use common::{REQUEST, Running, client_settings, dumped_bytes, hhttpp, settings};
+use crate::common::{REQUEST, Running, client_settings, dumped_bytes, hhttpp, settings};
 use hhttpp::lessons::LESSONS;
 
 /// Runs a server lesson with `--client` to its end and returns (transcript, stderr).
@@ -41,7 +39,7 @@ fn fetch_tries_the_next_address_when_one_refuses() {
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let port = server.address().port();
     let url = format!("http://two-addresses:{port}/");
-    let Some(out) = common::with_two_addresses(&["lesson", "fetch", &url]) else { return };
+    let Some(out) = crate::common::with_two_addresses(&["lesson", "fetch", &url]) else { return };
     let transcript = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(out.status.success(), "{transcript}{}", String::from_utf8_lossy(&out.stderr));
     let done = server.finish();

@@ -5,14 +5,12 @@
 //! Needs strace (Debian's package). Without it these tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set,
 //! as `.ci/run` sets it: there a missing strace fails.
 
-mod common;
-
 use std::collections::HashSet;
 use std::io::Read;
 use std::net::TcpStream;
 use std::process::Command;
 
-use common::{PATIENCE, REQUEST, Running, exchange};
+use crate::common::{PATIENCE, REQUEST, Running, exchange};
 
 fn strace_available() -> bool {
     let found = Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
@@ -26,7 +24,7 @@ fn strace_available() -> bool {
 /// Runs `hhttpp lesson NAME ARGS --port 0` under strace, plays the lesson's client, and returns the transcript's
 /// calls and strace's socket calls, both as `name(args) = result`.
 fn calls_both_ways(name: &str, args: &[&str]) -> (Vec<String>, Vec<String>) {
-    let dir = common::temp_dir();
+    let dir = crate::common::temp_dir();
     let log = dir.path().join(format!("{name}.log"));
     let log_arg = log.to_string_lossy().into_owned();
     let mut all = vec!["-f", "-qq", "-e", "trace=network,close,sendfile", "-o", &log_arg, env!("CARGO_BIN_EXE_hhttpp")];
@@ -176,7 +174,7 @@ fn fetch_shows_exactly_the_calls_strace_sees() {
     }
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let url = format!("http://{}/", server.address());
-    let dir = common::temp_dir();
+    let dir = crate::common::temp_dir();
     let log = dir.path().join("fetch.log");
     let log_arg = log.to_string_lossy().into_owned();
     // A numeric host: getaddrinfo then makes no calls of its own, so every socket call is the lesson's.

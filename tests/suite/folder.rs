@@ -1,12 +1,10 @@
 //! The capstone, `serve-folder`: files from a folder and nothing outside it, 404, 405 with Allow, HEAD, until Ctrl-C.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 
-use common::{PATIENCE, REQUEST, Running, exchange, hhttpp, settings};
+use crate::common::{PATIENCE, REQUEST, Running, exchange, hhttpp, settings};
 
 const CANARY: &str = "CANARY-this-file-is-outside-the-folder";
 
@@ -15,7 +13,7 @@ struct Site(tempfile::TempDir);
 
 impl Site {
     fn new() -> Site {
-        let root = common::temp_dir();
+        let root = crate::common::temp_dir();
         let site = root.path().join("site");
         std::fs::create_dir_all(site.join("sub dir")).expect("make the site");
         std::fs::write(root.path().join("canary.txt"), CANARY).expect("the canary");

@@ -4,13 +4,11 @@
 //! Needs `ss` (Debian's iproute2); without it the test says so and passes, unless `HHTTPP_REQUIRE_STRACE` is set
 //! (CI installs both).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 
-use common::{PATIENCE, REQUEST, Running};
+use crate::common::{PATIENCE, REQUEST, Running};
 
 /// The state `ss -tan` reports for the connection from `local` to `remote` (`None` for a listening socket's
 /// wildcard peer), in the kernel's spelling (`ESTAB` becomes `ESTABLISHED`).

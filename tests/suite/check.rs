@@ -1,15 +1,13 @@
 //! `hhttpp check`: our own lessons pass; small servers written here, right in other ways or wrong, each get the
 //! verdict a strict, fair HTTP/1.1 client would give; and real servers (nginx, python's http.server) are judged.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Running, hhttpp};
+use crate::common::{Running, hhttpp};
 
 /// The lesson serve-text's reply, as the lesson sends it.
 const LESSON_REPLY: &[u8] =
@@ -246,7 +244,7 @@ fn check_refuses_the_client_lesson_unknown_names_a_long_timeout_and_a_fifo() {
     assert_eq!(out.status.code(), Some(2));
     let out = hhttpp(&["check", "serve-text", "--against", "127.0.0.1:1", "--timeout", "86400"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2), "a day is no timeout for one reply");
-    let dir = common::temp_dir();
+    let dir = crate::common::temp_dir();
     let fifo = dir.path().join("fifo");
     rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::RWXU).expect("a FIFO");
     let started = Instant::now();
@@ -262,7 +260,7 @@ fn every_address_of_the_name_is_tried_and_the_one_judged_is_named() {
     let mut server = Running::start(&["lesson", "serve-text", "--port", "0"]);
     let port = server.address().port();
     let against = format!("two-addresses:{port}");
-    let Some(out) = common::with_two_addresses(&["check", "serve-text", "--against", &against]) else { return };
+    let Some(out) = crate::common::with_two_addresses(&["check", "serve-text", "--against", &against]) else { return };
     let _ = server.finish();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
@@ -287,7 +285,7 @@ fn check_serve_folder_holds_a_server_to_the_lessons_answers() {
 #[test]
 fn check_serve_folder_names_pythons_differences() {
     if Command::new("python3").arg("--version").output().is_err() {
-        common::unavailable("python3");
+        crate::common::unavailable("python3");
         return;
     }
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
@@ -312,7 +310,7 @@ fn check_serve_folder_names_pythons_differences() {
 
 #[test]
 fn nginx_serving_the_lessons_body_passes_with_its_extra_headers_as_information() {
-    let Some(nginx) = common::Nginx::start("<h1>Hello World</h1>") else { return };
+    let Some(nginx) = crate::common::Nginx::start("<h1>Hello World</h1>") else { return };
     let started = Instant::now();
     let (code, out) = check("serve-text", nginx.addr, &[]);
     let took = started.elapsed();

@@ -3,11 +3,9 @@
 //!
 //! Needs strace and python3; without them the tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set.
 
-mod common;
-
 use std::process::Command;
 
-use common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
+use crate::common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
 
 fn tools() -> bool {
     let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
@@ -128,7 +126,7 @@ fn a_forking_server_is_followed_into_its_child_with_reads_sendmsg_and_notes() {
     let mut traced = Running::start(&["trace", "--", "python3", "tests/programs/forking_server.py"]);
     let addr = traced.address();
     let mut client = std::net::TcpStream::connect(addr).expect("connect");
-    client.set_read_timeout(Some(common::PATIENCE)).expect("timeout");
+    client.set_read_timeout(Some(crate::common::PATIENCE)).expect("timeout");
     // The request in two pieces: the second only once the child has read the first.
     let (first, second) = REQUEST.split_at(20);
     std::io::Write::write_all(&mut client, first).expect("first piece");

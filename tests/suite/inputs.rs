@@ -1,10 +1,8 @@
 //! Bad input gets one clear line, a documented exit status, and no panic; odd bytes are shown, never lost.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::{Running, dumped_bytes, exchange, hhttpp};
+use crate::common::{Running, dumped_bytes, exchange, hhttpp};
 
 /// Runs `hhttpp ARGS` to the end and returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
@@ -135,7 +133,7 @@ fn a_closed_stdout_ends_quietly() {
 fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
     use std::os::unix::fs::PermissionsExt;
     let root = rustix::process::geteuid().is_root();
-    let folder = common::temp_dir();
+    let folder = crate::common::temp_dir();
     let home = folder.path().join(name);
     let mut cmd = if root {
         // nobody must reach the copy: the temp folder of our own is open to all for this, its files are not.
@@ -179,7 +177,7 @@ fn a_privileged_port_is_refused_with_eacces_and_a_hint() {
 
 #[test]
 fn an_unreadable_file_is_named_with_the_reason() {
-    let folder = common::temp_dir();
+    let folder = crate::common::temp_dir();
     std::fs::set_permissions(folder.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod 755");
     let path = folder.path().join("secret.jpg");
     std::fs::write(&path, b"\xFF\xD8\xFF").expect("write the file");
