@@ -5,9 +5,8 @@
 //! transcript shows Chromium's own request arriving in a `recvfrom` and the answer going out. A last test shows that
 //! the pixel check can fail: it rejects a page that did not load and a page without the picture.
 //!
-//! Without a browser (`chromium`, then `chromium-browser`, on PATH) each test prints
-//! `skipped: no Chromium (apt-get install chromium)` to stderr and passes, unless the environment variable
-//! `HHTTPP_REQUIRE_BROWSER` is set (CI sets it): then the test fails and says what to install.
+//! Without a browser (`chromium`, then `chromium-browser`, on PATH) each test fails and says what to install,
+//! unless `HHTTPP_SKIP=chromium` asks to skip them knowingly.
 //!
 //! Every browser run is bounded: Chromium's `--timeout` stops a page load that hangs, and the browser's process group
 //! is killed once [`PATIENCE`] has passed. Each run gets a fresh profile folder, removed afterwards.
@@ -22,9 +21,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::common::{PATIENCE, Running, dumped_bytes};
-
-/// Set it (to anything) where a missing browser must fail the tests instead of skipping them.
-const REQUIRE: &str = "HHTTPP_REQUIRE_BROWSER";
 
 /// The flags of every browser run: headless, no sandbox (we may run as root), and nothing that talks to the
 /// internet or pops up on a first run. `--user-data-dir` and the run's own flags follow them.
@@ -77,16 +73,12 @@ struct Browser {
     program: PathBuf,
 }
 
-/// The browser, or `None` when there is none and the test should pass as skipped; panics instead when
-/// `HHTTPP_REQUIRE_BROWSER` is set.
+/// The browser, or `None` when there is none and `HHTTPP_SKIP` asks to skip the test; fails the test otherwise.
 fn browser() -> Option<Browser> {
     if let Some(program) = find_browser() {
         return Some(Browser { program });
     }
-    if std::env::var_os(REQUIRE).is_some() {
-        panic!("{REQUIRE} is set, but neither chromium nor chromium-browser is on PATH (apt-get install chromium)");
-    }
-    eprintln!("skipped: no Chromium (apt-get install chromium)");
+    crate::common::unavailable(crate::common::Need::Chromium);
     None
 }
 

@@ -284,8 +284,7 @@ fn check_serve_folder_holds_a_server_to_the_lessons_answers() {
 
 #[test]
 fn check_serve_folder_names_pythons_differences() {
-    if Command::new("python3").arg("--version").output().is_err() {
-        crate::common::unavailable("python3");
+    if !crate::common::have(crate::common::Need::Python3, "python3", "--version") {
         return;
     }
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();

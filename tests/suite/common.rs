@@ -53,11 +53,59 @@ fn command(program: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// Says that a test could not run here because `what` is missing: loudly, and as a failure under CI (`CI` set), where
-/// everything a test needs is installed.
-pub fn unavailable(what: &str) {
-    assert!(std::env::var_os("CI").is_none(), "this test needs {what}, which CI must provide");
-    eprintln!("skipped: this test needs {what}");
+/// Something a test needs that the machine may lack: a tool `.ci/run` installs, or a property of the machine.
+#[derive(Clone, Copy, Debug)]
+pub enum Need {
+    Strace,
+    Python3,
+    Ss,
+    Chromium,
+    Nginx,
+    /// A mount namespace of the test's own (`unshare -m`, as root).
+    Unshare,
+    /// An IPv6 loopback address (`::1`).
+    Ipv6,
+    /// A kernel that keeps port 80 for root (`ip_unprivileged_port_start` above 80).
+    PrivilegedPorts,
+}
+
+impl Need {
+    /// The name `HHTTPP_SKIP` knows it by, and what to do about it.
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Need::Strace => ("strace", "apt-get install strace"),
+            Need::Python3 => ("python3", "apt-get install python3"),
+            Need::Ss => ("ss", "apt-get install iproute2"),
+            Need::Chromium => ("chromium", "apt-get install chromium"),
+            Need::Nginx => ("nginx", "apt-get install nginx"),
+            Need::Unshare => ("unshare", "run as root, with util-linux's unshare"),
+            Need::Ipv6 => ("ipv6", "this machine has no IPv6 loopback (::1)"),
+            Need::PrivilegedPorts => ("privileged-ports", "this kernel lets anyone bind port 80"),
+        }
+    }
+}
+
+/// Says that a test cannot run here because `need` is missing. That fails the test, so a run that tested nothing
+/// against the kernel or a browser never looks green, unless the user asked to skip it knowingly: `HHTTPP_SKIP` holds
+/// a comma-separated list of names (`strace,chromium`) or `all`. Returns so that the caller can `return`.
+pub fn unavailable(need: Need) {
+    let (name, remedy) = need.describe();
+    let skip = std::env::var("HHTTPP_SKIP").unwrap_or_default();
+    let asked = skip.split(',').map(str::trim).any(|item| item == name || item == "all");
+    assert!(
+        asked,
+        "this test needs {name} ({remedy}); to skip the tests that need it knowingly, run with HHTTPP_SKIP={name}"
+    );
+    eprintln!("skipped, as HHTTPP_SKIP asks: this test needs {name} ({remedy})");
+}
+
+/// Whether `program` runs here (`program ARG` starts and exits 0); says so through [`unavailable`] when not.
+pub fn have(need: Need, program: &str, arg: &str) -> bool {
+    let found = Command::new(program).arg(arg).output().is_ok_and(|o| o.status.success());
+    if !found {
+        unavailable(need);
+    }
+    found
 }
 
 /// A fresh, private folder in the temp folder, removed with everything in it when dropped: the one temporary
@@ -71,7 +119,7 @@ pub fn temp_dir() -> tempfile::TempDir {
 pub fn with_two_addresses(args: &[&str]) -> Option<std::process::Output> {
     let namespace = Command::new("unshare").args(["-m", "true"]).output();
     if !namespace.is_ok_and(|o| o.status.success()) {
-        unavailable("a mount namespace of its own (unshare -m, which needs root)");
+        unavailable(Need::Unshare);
         return None;
     }
     let dir = temp_dir();
@@ -96,8 +144,7 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx; `None` (said loudly) where nginx is not installed.
     pub fn start(body: &str) -> Option<Nginx> {
-        if Command::new("nginx").arg("-v").output().is_err() {
-            unavailable("nginx (apt-get install nginx)");
+        if !have(Need::Nginx, "nginx", "-v") {
             return None;
         }
         let dir = temp_dir();

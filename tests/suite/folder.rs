@@ -115,9 +115,7 @@ fn every_way_out_of_the_folder_is_refused_and_nothing_outside_is_read() {
 #[test]
 fn the_kernel_never_opens_a_file_outside_the_folder() {
     // Under strace: any open that names the canary, by any path, must have failed (there should be none at all).
-    if std::process::Command::new("strace").arg("-V").output().is_err() {
-        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "strace is required here");
-        eprintln!("skipped: strace is not installed");
+    if !crate::common::have(crate::common::Need::Strace, "strace", "-V") {
         return;
     }
     let site = Site::new();

@@ -162,7 +162,7 @@ fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) 
 fn a_privileged_port_is_refused_with_eacces_and_a_hint() {
     let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").unwrap_or_default();
     if start.trim().parse::<u16>().is_ok_and(|first| first <= 80) {
-        eprintln!("skipped: this kernel lets anyone bind port 80 (ip_unprivileged_port_start = {})", start.trim());
+        crate::common::unavailable(crate::common::Need::PrivilegedPorts);
         return;
     }
     let (code, stdout, stderr) = run_unprivileged("port80", &["lesson", "bind", "--port", "80"]);

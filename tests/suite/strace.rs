@@ -2,8 +2,8 @@
 //! same socket calls, in the same order, with the same arguments and results as its transcript, and the transcript
 //! must show no call that did not happen.
 //!
-//! Needs strace (Debian's package). Without it these tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set,
-//! as `.ci/run` sets it: there a missing strace fails.
+//! Needs strace (Debian's package). Without it these tests fail and say so, unless `HHTTPP_SKIP=strace` asks to skip
+//! them knowingly.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -13,12 +13,7 @@ use std::process::Command;
 use crate::common::{PATIENCE, REQUEST, Running, exchange};
 
 fn strace_available() -> bool {
-    let found = Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "strace is required here but not installed");
-        eprintln!("skipped: strace is not installed (apt-get install strace)");
-    }
-    found
+    crate::common::have(crate::common::Need::Strace, "strace", "-V")
 }
 
 /// Runs `hhttpp lesson NAME ARGS --port 0` under strace, plays the lesson's client, and returns the transcript's

@@ -1,8 +1,7 @@
 //! The TCP states a lesson prints are the kernel's: at each pause of `--step`, `ss -tan` (which asks the kernel
 //! over netlink, not through /proc) must show the same state for the same socket.
 //!
-//! Needs `ss` (Debian's iproute2); without it the test says so and passes, unless `HHTTPP_REQUIRE_STRACE` is set
-//! (CI installs both).
+//! Needs `ss` (Debian's iproute2); without it the test fails and says so, unless `HHTTPP_SKIP=ss` asks to skip it.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -39,9 +38,7 @@ fn printed_state(line: &str) -> String {
 
 #[test]
 fn the_states_a_lesson_prints_are_the_ones_ss_sees_at_the_same_moment() {
-    if Command::new("ss").arg("-V").output().is_err() {
-        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "ss is required here");
-        eprintln!("skipped: ss is not installed (apt-get install iproute2)");
+    if !crate::common::have(crate::common::Need::Ss, "ss", "-V") {
         return;
     }
     let (mut lesson, mut enter) = Running::start_with_stdin(&["lesson", "echo-request", "--port", "0", "--step"]);

@@ -155,7 +155,7 @@ fn explain_prints_each_lessons_text_plain_when_piped() {
 fn ipv6() -> bool {
     let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
     if !ok {
-        eprintln!("skipped: this machine has no IPv6 loopback (::1)");
+        crate::common::unavailable(crate::common::Need::Ipv6);
     }
     ok
 }

@@ -1,20 +1,13 @@
 //! `hhttpp trace`: a learner's own program (Python servers of ours, in tests/programs/), run under strace and
 //! shown in the lessons' form, with notes, and lined up with a lesson by `--compare`.
 //!
-//! Needs strace and python3; without them the tests say so and pass, unless `HHTTPP_REQUIRE_STRACE` is set.
-
-use std::process::Command;
+//! Needs strace and python3; without them the tests fail and say so, unless `HHTTPP_SKIP` names them.
 
 use crate::common::{REQUEST, Running, dumped_bytes, exchange, hhttpp, settings};
 
 fn tools() -> bool {
-    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
-    let (strace, python) = (Command::new("strace").arg("-V").output().is_ok(), has("python3"));
-    if !(strace && python) {
-        assert!(std::env::var_os("HHTTPP_REQUIRE_STRACE").is_none(), "strace and python3 are required here");
-        eprintln!("skipped: hhttpp trace's tests need strace and python3");
-    }
-    strace && python
+    use crate::common::{Need, have};
+    have(Need::Strace, "strace", "-V") && have(Need::Python3, "python3", "--version")
 }
 
 /// Traces `program`, plays a client sending the canonical request, and returns (exit code, transcript, reply).
