@@ -56,6 +56,10 @@ pub enum Error {
     TooLarge { path: PathBuf, size: u64, limit: u64 },
     /// `serve-text` was given a file that is not UTF-8 text.
     NotUtf8 { path: PathBuf, offset: usize, byte: u8 },
+    /// The client read nothing of our reply for `waited` (our `SO_SNDTIMEO`): we give up on it.
+    Stalled { peer: String, waited: std::time::Duration },
+    /// The file got shorter while we sent it: `sent` of the `size` bytes the header promised went out.
+    Shrank { path: PathBuf, sent: u64, size: u64 },
     /// Ctrl-C was pressed; the sockets were closed on the way out.
     Interrupted,
     /// `hhttpp check` found problems; it has printed them.
@@ -113,7 +117,9 @@ impl Error {
             | Error::NotRegular { .. }
             | Error::TooLarge { .. }
             | Error::NotUtf8 { .. }
+            | Error::Shrank { .. }
             | Error::Folder { .. } => EXIT_INPUT,
+            Error::Stalled { .. } => EXIT_SOCKET,
             Error::Interrupted => EXIT_INTERRUPTED,
             Error::Usage(_) => EXIT_USAGE,
             Error::CheckFailed => EXIT_SOCKET,
@@ -180,6 +186,18 @@ impl fmt::Display for Error {
                 path.display().to_string(),
                 path.display()
             ),
+            Error::Stalled { peer, waited } => write!(
+                f,
+                "gave up on {peer}: it read nothing for {} s (the --send-timeout, SO_SNDTIMEO)",
+                crate::lesson::seconds(*waited)
+            ),
+            Error::Shrank { path, sent, size } => write!(
+                f,
+                "cut short at {} of {} bytes: {} shrank while we sent it",
+                crate::trace::format::count(*sent),
+                crate::trace::format::count(*size),
+                crate::escape::quoted(path.as_os_str().as_encoded_bytes())
+            ),
             Error::Interrupted => write!(f, "interrupted by Ctrl-C (the transcript shows the sockets closed)"),
             Error::Usage(message) => write!(f, "{message}"),
             Error::CheckFailed => write!(f, "the server does not answer as the lesson does (see the problems above)"),
@@ -205,6 +223,8 @@ impl std::error::Error for Error {
             | Error::Folder { .. }
             | Error::NotUtf8 { .. }
             | Error::Interrupted
+            | Error::Stalled { .. }
+            | Error::Shrank { .. }
             | Error::Quit
             | Error::Usage(_)
             | Error::CheckFailed

@@ -23,6 +23,11 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// `escape`, in double quotes: `"sub dir/caf\xE9.html"`, for a name in a sentence.
+pub fn quoted(bytes: &[u8]) -> String {
+    format!("\"{}\"", escape(bytes))
+}
+
 /// `escape`, cut to at most `max_chars` characters with `…` when longer, and quoted. An escape such as `\r` or
 /// `\xFF` is never cut in half.
 pub fn preview(bytes: &[u8], max_chars: usize) -> String {

@@ -3,8 +3,9 @@
 //! Sockets carry bytes and know nothing of HTTP; this module is where bytes become HTTP. It makes no socket calls:
 //! the lessons receive the bytes and hand them to a [`HeadReader`], which is why it can be fuzzed on its own.
 //!
-//! A production server would also send `Date`, handle keep-alive and check much more; we keep to what a browser
-//! needs to show a page, so that every run sends the very same bytes and a snapshot can pin them.
+//! A production server would also handle keep-alive and check much more; we keep to what a browser needs to show a
+//! page. Only `serve-folder`, the finished server, sends `Date` and `Last-Modified` (see [`http_date`]); the
+//! lessons before it send the very same bytes on every run.
 
 /// The largest request head we read; a longer one is answered `431 Request Header Fields Too Large`.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -141,6 +142,12 @@ pub fn parse_request(reader: &HeadReader) -> Result<Request, BadRequest> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(reader.bytes()) {
+        Ok(httparse::Status::Complete(_)) if host_lines(&request) > 1 => {
+            bad(format!("{} Host header lines; a request has one (RFC 9112, 3.2)", host_lines(&request)))
+        }
+        Ok(httparse::Status::Complete(_)) if request.version == Some(1) && host_lines(&request) == 0 => {
+            bad("an HTTP/1.1 request without a Host header (RFC 9112, 3.2: a server answers it 400)".into())
+        }
         Ok(httparse::Status::Complete(head_len)) => Ok(Request {
             method: request.method.unwrap_or_default().to_string(),
             path: request.path.unwrap_or_default().to_string(),
@@ -152,6 +159,26 @@ pub fn parse_request(reader: &HeadReader) -> Result<Request, BadRequest> {
         Ok(httparse::Status::Partial) => bad("the request head does not end where its blank line is".into()),
         Err(httparse::Error::TooManyHeaders) => bad(format!("more than {MAX_HEADERS} header lines")),
         Err(err) => bad(format!("not an HTTP/1.x request head: {}", parse_error(err))),
+    }
+}
+
+/// How many `Host` header lines a request has.
+fn host_lines(request: &httparse::Request) -> usize {
+    request.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("host")).count()
+}
+
+/// The request target in origin form, `/path?query`: an absolute-form target (`http://host:8338/a?b`, which a
+/// client sends to a proxy, and which a server must accept too: RFC 9112, 3.2.2) loses its scheme and authority.
+/// Any other target is returned as it is.
+pub fn origin_form(target: &str) -> &str {
+    if !target.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")) {
+        return target;
+    }
+    let rest = &target[7..];
+    match rest.find(['/', '?']) {
+        Some(at) if rest[at..].starts_with('/') => &rest[at..],
+        // `http://host?q` has an empty path, which is `/`; the query alone cannot be a path.
+        _ => "/",
     }
 }
 
@@ -202,6 +229,8 @@ pub fn status_phrase(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "",
     }
 }
@@ -219,6 +248,42 @@ pub fn response_head(status: u16, content_type: &str, content_length: u64) -> Ve
         status_phrase(status)
     )
     .into_bytes()
+}
+
+/// A response head with `extra` header lines (`Date: …`) after ours, before the blank line.
+pub fn response_head_with(status: u16, content_type: &str, content_length: u64, extra: &[(&str, String)]) -> Vec<u8> {
+    let mut head = response_head(status, content_type, content_length);
+    head.truncate(head.len() - 2);
+    for (name, value) in extra {
+        head.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// A time as HTTP writes it (RFC 9110, 5.6.7, the IMF-fixdate): `Wed, 02 Dec 2026 15:10:37 GMT`.
+///
+/// For `Date` (when the response was made: an origin server with a clock sends it, RFC 9110, 6.6.1) and
+/// `Last-Modified` (the file's modification time, which lets a browser ask "only if it changed").
+pub fn http_date(time: std::time::SystemTime) -> String {
+    let secs = time.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    // 1970-01-01 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    // Days to a civil date (Howard Hinnant's algorithm), for days since 1970 (so no negative years).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS[(month - 1) as usize];
+    format!("{weekday}, {day:02} {month} {year} {hour:02}:{minute:02}:{second:02} GMT")
 }
 
 /// What we know of a file's text, for [`content_type`].
@@ -257,13 +322,22 @@ pub fn content_type(path: &std::path::Path, text: Text) -> String {
 
 /// A whole error response whose plain-text body says what was wrong.
 pub fn error_response(bad: &BadRequest) -> Vec<u8> {
+    error_response_with(bad, &[])
+}
+
+/// [`error_response`], with `extra` header lines after the status's own.
+pub fn error_response_with(bad: &BadRequest, extra: &[(&str, String)]) -> Vec<u8> {
     let body = format!("{} {}: {}\n", bad.status, bad.phrase(), bad.reason);
-    let mut head = response_head(bad.status, "text/plain; charset=utf-8", body.len() as u64);
-    if bad.status == 405 {
+    let mut headers = Vec::new();
+    match bad.status {
         // A 405 must say which methods the resource allows.
-        head.truncate(head.len() - 2);
-        head.extend_from_slice(b"Allow: GET, HEAD\r\n\r\n");
+        405 => headers.push(("Allow", "GET, HEAD".to_string())),
+        // 503: the server is short of something it will have again soon (file descriptors): say when to retry.
+        503 => headers.push(("Retry-After", "1".to_string())),
+        _ => {}
     }
+    headers.extend(extra.iter().cloned());
+    let head = response_head_with(bad.status, "text/plain; charset=utf-8", body.len() as u64, &headers);
     [head, body.into_bytes()].concat()
 }
 
@@ -403,7 +477,7 @@ mod tests {
 
     #[test]
     fn a_path_with_control_characters_is_described_escaped() {
-        let described = describe(&parse_request(&read(&[b"GET /\xC2\x9B31m HTTP/1.1\r\n\r\n"])));
+        let described = describe(&parse_request(&read(&[b"GET /\xC2\x9B31m HTTP/1.1\r\nHost: x\r\n\r\n"])));
         assert!(described.contains(r"/\xC2\x9B31m"), "{described}");
     }
 
@@ -467,6 +541,41 @@ mod tests {
         assert_eq!(parsed.code, Some(405));
         assert!(parsed.headers.iter().any(|h| h.name == "Allow" && h.value == b"GET, HEAD"));
         assert_eq!(&response[head_len..], b"405 Method Not Allowed: no\n");
+    }
+
+    #[test]
+    fn http_11_needs_exactly_one_host() {
+        let status = |head: &[u8]| parse_request(&read(&[head])).map(|r| r.path).map_err(|bad| bad.status);
+        assert_eq!(status(b"GET / HTTP/1.1\r\n\r\n"), Err(400));
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), Err(400));
+        assert_eq!(status(b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"), Err(400));
+        assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), Ok("/".into()), "HTTP/1.0 needs no Host");
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHOST: a\r\n\r\n"), Ok("/".into()));
+    }
+
+    #[test]
+    fn an_absolute_target_becomes_its_path() {
+        assert_eq!(origin_form("http://localhost:8338/a/b?c"), "/a/b?c");
+        assert_eq!(origin_form("HTTP://localhost"), "/");
+        assert_eq!(origin_form("http://localhost?q"), "/");
+        assert_eq!(origin_form("/a"), "/a");
+        assert_eq!(origin_form("https://x/a"), "https://x/a", "not ours to serve");
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        let at = |secs| http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT", "RFC 9110's example");
+        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(at(1_798_848_000), "Sat, 01 Jan 2027 00:00:00 GMT");
+    }
+
+    #[test]
+    fn a_503_says_when_to_retry() {
+        let response = error_response(&BadRequest { status: 503, reason: "no fd".into() });
+        assert!(response.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(response.windows(15).any(|w| w == b"Retry-After: 1\r"));
     }
 
     #[test]

@@ -84,15 +84,18 @@ pub fn parse<A: FromArgMatches + Run + 'static>(matches: &ArgMatches) -> Result<
 pub struct Server {
     /// `listen`'s backlog: the blog's 1, or more for a server that browsers load pages from.
     pub backlog: i32,
-    /// The receive timeout when `--timeout` is not given.
+    /// The deadline for a request head when `--timeout` is not given.
     pub default_timeout: Option<Duration>,
+    /// The send timeout (`SO_SNDTIMEO`) when `--send-timeout` is not given.
+    pub default_send_timeout: Option<Duration>,
     /// What `--client` starts the built-in client with.
     pub client: ClientRole,
 }
 
 impl Server {
     /// The blog's way: `listen(1)`, no timeout, a client that sends the canonical request.
-    pub const BLOG: Server = Server { backlog: BACKLOG, default_timeout: None, client: ClientRole::Requests };
+    pub const BLOG: Server =
+        Server { backlog: BACKLOG, default_timeout: None, default_send_timeout: None, client: ClientRole::Requests };
 }
 
 /// What the built-in client does for a server lesson.
@@ -163,8 +166,11 @@ impl Step {
 pub struct Options<'a> {
     /// The address and port to bind.
     pub addr: SocketAddr,
-    /// How long a `recvfrom` may wait before it fails with `EAGAIN` (set with `SO_RCVTIMEO`).
+    /// How long a client has to send its whole request head, from `accept4` to its blank line. Each `recvfrom`
+    /// waits at most what is left of it (set with `SO_RCVTIMEO`), then fails with `EAGAIN`.
     pub timeout: Option<Duration>,
+    /// How long one `sendto` may wait for a client that reads nothing (set with `SO_SNDTIMEO`).
+    pub send_timeout: Option<Duration>,
     /// `listen`'s backlog.
     pub backlog: i32,
     /// With `--client`: the built-in client, to start once the socket listens.
@@ -186,6 +192,10 @@ pub struct ServerArgs {
     #[arg(long)]
     pub client: bool,
 
+    /// Give up on a client that reads nothing of our reply for SECS seconds (sets SO_SNDTIMEO on each connection)
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub send_timeout: Option<Duration>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -197,7 +207,8 @@ pub struct CommonArgs {
     #[arg(long)]
     pub full_dump: bool,
 
-    /// Give up on a client that sends nothing for SECS seconds (sets SO_RCVTIMEO on each connection)
+    /// Give up on a client whose request head is not complete SECS seconds after it connected (each recvfrom
+    /// waits what is left, with SO_RCVTIMEO)
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
@@ -221,15 +232,33 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 /// and then looked at: a directory, a FIFO, a device (`/dev/zero` never ends) or a socket is refused with what it
 /// is. For a regular file, non-blocking changes nothing.
 pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), Error> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let file_error = |source| Error::File { path: path.to_path_buf(), source };
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(file_error)?;
     let meta = file.metadata().map_err(file_error)?;
-    let kind = meta.file_type();
-    let what = if kind.is_file() {
-        return Ok((file, meta.len()));
-    } else if kind.is_dir() {
+    if meta.is_dir() {
         return Err(Error::Directory { path: path.to_path_buf() });
+    }
+    if let Some(what) = not_regular(&meta) {
+        return Err(Error::NotRegular { path: path.to_path_buf(), what });
+    }
+    if meta.len() == 0 && has_bytes(&file) {
+        // /proc/self/maps: a file the kernel writes as it is read, whose size says 0. Content-Length cannot promise
+        // what it will hold, so we do not serve it as an empty file.
+        let what = "a file whose size says 0 but that has bytes (the kernel makes it up as it is read, as in /proc)";
+        return Err(Error::NotRegular { path: path.to_path_buf(), what });
+    }
+    Ok((file, meta.len()))
+}
+
+/// What a file is when it is not a regular file (a FIFO, a device, a socket, a directory); `None` for a regular one.
+pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    Some(if kind.is_file() {
+        return None;
+    } else if kind.is_dir() {
+        "a directory"
     } else if kind.is_fifo() {
         "a FIFO (a named pipe)"
     } else if kind.is_char_device() || kind.is_block_device() {
@@ -238,8 +267,19 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), Error> {
         "a socket"
     } else {
         "not a regular file"
-    };
-    Err(Error::NotRegular { path: path.to_path_buf(), what })
+    })
+}
+
+/// True when a read at offset 0 finds a byte (a positioned read: the file's offset stays where it was).
+fn has_bytes(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    file.read_at(&mut [0u8; 1], 0).is_ok_and(|n| n > 0)
+}
+
+/// A duration in seconds, as the options take it: `5`, `0.25`.
+pub fn seconds(duration: Duration) -> String {
+    let text = format!("{:.6}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The address a browser opens for a server bound to `addr`: `http://127.0.0.1:8338/`, `http://[::1]:8338/`.

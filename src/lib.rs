@@ -28,6 +28,7 @@
 //! - [`errno`]: the kernel's error numbers: their names, and what they mean for a learner.
 //! - [`color`]: the one place that decides whether to colour.
 //! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
+//! - [`stdout`]: the transcript's way out, which neither Ctrl-C nor a full disk can hang.
 //! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
 //!
 //! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
@@ -46,6 +47,7 @@ pub mod judge;
 pub mod lesson;
 pub mod lessons;
 pub mod program;
+pub mod stdout;
 pub mod strace;
 pub mod trace;
 
@@ -77,7 +79,10 @@ pub fn run(cli: cli::Cli) -> Result<u8, Error> {
             // The program's own status (0 to 255), or 1 when --compare found differences.
             Ok(u8::try_from(program::run(&options)?).unwrap_or(1))
         }
-        Command::Lesson(choice) => run_lesson(&choice, Box::new(io::stdout()), color).map(|()| 0),
+        Command::Lesson(choice) => {
+            let out = io::LineWriter::new(stdout::Stdout::new());
+            run_lesson(&choice, Box::new(out), color).map(|()| 0)
+        }
     }
 }
 
@@ -181,6 +186,7 @@ fn options<'a>(lesson: &Lesson, args: &dyn lesson::Run, client: Option<&'a clien
         (Some(server), Some(listen)) => Options {
             addr: SocketAddr::new(listen.host, listen.port),
             timeout: common.timeout.or(server.default_timeout),
+            send_timeout: listen.send_timeout.or(server.default_send_timeout),
             backlog: server.backlog,
             client,
         },
@@ -188,6 +194,7 @@ fn options<'a>(lesson: &Lesson, args: &dyn lesson::Run, client: Option<&'a clien
         _ => Options {
             addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
             timeout: common.timeout,
+            send_timeout: None,
             backlog: lesson::BACKLOG,
             client: None,
         },

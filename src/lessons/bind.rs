@@ -13,6 +13,7 @@
 //! port when we asked for port 0). Then a second socket `s2` tries to bind the same address and port, and the
 //! kernel refuses with `EADDRINUSE`: the port is now ours. Both sockets are closed.
 
+use std::io::Write;
 use std::net::SocketAddr;
 
 use crate::error::Error;
@@ -124,6 +125,12 @@ pub fn listen<'t>(
         client.start(bound);
     }
     if bound.ip().is_unspecified() {
+        // On stderr too, so that --quiet (and a transcript sent to a file) still warns whoever started it.
+        let _ = writeln!(
+            std::io::stderr(),
+            "hhttpp: warning: listening on {} means every interface: other machines on your network can connect",
+            url
+        );
         let local = if bound.is_ipv4() { "127.0.0.1".to_string() } else { "[::1]".to_string() };
         tracer.note(&format!(
             "{} means every interface: other machines on your network can connect too. To browse from this machine, \

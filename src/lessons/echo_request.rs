@@ -19,6 +19,7 @@
 //! sometimes close them unused.
 
 use std::net::Shutdown;
+use std::time::{Duration, Instant};
 
 use super::{accept, bind};
 use crate::error::Error;
@@ -116,7 +117,7 @@ pub fn run(tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
 
     let outcome = shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
-    Ok(vec![outcome])
+    Ok(vec![outcome.summary])
 }
 
 /// A client's request: its connection, every byte we received, and what HTTP makes of them.
@@ -128,16 +129,22 @@ pub struct Received<'t> {
 
 /// Accepts connections on `s` until one sends something, and reads its request head.
 ///
-/// A connection that sends nothing (`recvfrom` returns 0), breaks off (`ECONNRESET`) or stays quiet past
-/// `--timeout` (`EAGAIN`) is reported, closed, and followed by the next `accept4`: one misbehaving client does not
-/// end the lesson.
+/// A connection that sends nothing (`recvfrom` returns 0), breaks off (`ECONNRESET`) or has not sent its whole head
+/// within `--timeout` (`EAGAIN`) is reported, closed, and followed by the next `accept4`: one misbehaving client
+/// does not end the lesson. With `--send-timeout`, each connection also gets its `SO_SNDTIMEO` here.
 pub fn accept_request<'t>(tracer: &'t Tracer, s: &TracedSocket<'t>, options: &Options) -> Result<Received<'t>, Error> {
     loop {
         let (client_connection, _client_address) = s.accept()?;
+        // The deadline is for the whole head, from now: a client that sends a byte now and then (slowloris)
+        // cannot stretch it, as it could a timeout per recvfrom.
+        let deadline = options.timeout.map(|timeout| (Instant::now() + timeout, timeout));
         if let Some(timeout) = options.timeout {
             client_connection.set_read_timeout(timeout)?;
         }
-        let Some(reader) = read_head(tracer, &client_connection)? else {
+        if let Some(timeout) = options.send_timeout {
+            client_connection.set_write_timeout(timeout)?;
+        }
+        let Some(reader) = read_head(tracer, &client_connection, deadline)? else {
             client_connection.close()?;
             continue;
         };
@@ -149,11 +156,30 @@ pub fn accept_request<'t>(tracer: &'t Tracer, s: &TracedSocket<'t>, options: &Op
 
 /// Calls `recv(4096)` until the blank line that ends the request head, the head grows past [`MAX_HEAD`], or the
 /// client stops sending. Returns `None` (and says why) when there is no request to answer.
-fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option<HeadReader>, Error> {
+///
+/// With a `deadline` (when, and the `--timeout` it came from), each `recvfrom` after the first waits only what is
+/// left of it: we set `SO_RCVTIMEO` again to that before the call, and the transcript shows it.
+fn read_head(
+    tracer: &Tracer,
+    client_connection: &TracedSocket,
+    deadline: Option<(Instant, Duration)>,
+) -> Result<Option<HeadReader>, Error> {
     let mut reader = HeadReader::new(MAX_HEAD);
     let mut buf = [0u8; RECV_BUFFER];
     let mut calls = 0u64;
+    let peer = client_connection.peer().map_or_else(|| "the client".to_string(), |addr| addr.to_string());
     loop {
+        if let Some((until, timeout)) = deadline
+            && calls > 0
+        {
+            let left = until.saturating_duration_since(Instant::now());
+            // SO_RCVTIMEO of 0 would mean "wait for ever": below a millisecond, the deadline has passed.
+            if left < Duration::from_millis(1) {
+                tracer.note(&gave_up_on_head(&peer, timeout))?;
+                return Ok(None);
+            }
+            client_connection.set_read_timeout(Duration::from_micros(left.as_micros() as u64))?;
+        }
         calls += 1;
         let n = match client_connection.recv(&mut buf) {
             Ok(n) => n,
@@ -162,15 +188,17 @@ fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option
                 return Ok(None);
             }
             Err(err) if err.errno() == Some(libc::EAGAIN) => {
+                let timeout = deadline.map_or(Duration::ZERO, |(_, timeout)| timeout);
                 if reader.bytes().is_empty() {
-                    tracer.note(
-                        "EAGAIN: nothing arrived within --timeout, the SO_RCVTIMEO we set. We close this quiet \
-                         connection and accept the next one.",
-                    )?;
-                    return Ok(None);
+                    tracer.note(&format!(
+                        "EAGAIN: gave up on {peer}: it sent nothing for {} s (--timeout, the SO_RCVTIMEO we set). We \
+                         close this quiet connection and accept the next one.",
+                        lesson::seconds(timeout)
+                    ))?;
+                } else {
+                    tracer.note(&format!("EAGAIN: {}", gave_up_on_head(&peer, timeout)))?;
                 }
-                tracer.note("EAGAIN: the client went quiet within its request head (--timeout).")?;
-                return Ok(Some(reader));
+                return Ok(None);
             }
             Err(err) => return Err(err),
         };
@@ -205,24 +233,60 @@ fn read_head(tracer: &Tracer, client_connection: &TracedSocket) -> Result<Option
     }
 }
 
+/// The note for a client whose head was not complete by the deadline.
+fn gave_up_on_head(peer: &str, timeout: Duration) -> String {
+    format!(
+        "gave up on {peer}: its request head was not complete {} s after it connected (--timeout, a deadline for \
+         the whole head, however it trickles in). We close the connection and accept the next one.",
+        lesson::seconds(timeout)
+    )
+}
+
+/// How a connection ended, for the summary and the log.
+#[derive(Debug)]
+pub struct Ended {
+    /// A line for the summary: `answered 200 OK`, or how the reply was cut short.
+    pub summary: String,
+    /// Why the reply did not go out whole (`the client hung up`); `None` when it did.
+    pub cut: Option<String>,
+}
+
 /// Ends a connection after its reply: `shutdown(SHUT_RDWR)` and `close` when the reply went out whole, or only
-/// `close` when the client hung up during it (or before our `shutdown`). Returns a line for the summary.
+/// `close` when the client hung up during it (or before our `shutdown`).
+///
+/// A reply we cannot finish ourselves (the file shrank, or the client read nothing for `--send-timeout`) ends with
+/// a reset: `SO_LINGER` of 0, then `close`, so the kernel sends RST instead of FIN. With a FIN the client would
+/// see a clean end, and could take the bytes it has for the whole reply.
 pub fn shutdown_and_close(
     tracer: &Tracer,
     client_connection: TracedSocket,
     sent: Result<(), Error>,
     status: u16,
-) -> Result<String, Error> {
+) -> Result<Ended, Error> {
     let answered = format!("{status} {}", http::status_phrase(status));
     match sent.and_then(|()| client_connection.shutdown(Shutdown::Both)) {
         Ok(()) => {
             client_connection.close()?;
-            Ok(format!("answered {answered}"))
+            Ok(Ended { summary: format!("answered {answered}"), cut: None })
         }
         Err(err) if err.is_peer_gone() => {
             tracer.note("The client hung up before the whole reply was sent: the reply was cut short.")?;
             client_connection.close()?;
-            Ok(format!("answered {answered}, but the reply was cut short: the client hung up"))
+            let cut = "the client hung up".to_string();
+            Ok(Ended { summary: format!("the reply was cut short: {cut}"), cut: Some(cut) })
+        }
+        Err(err @ (Error::Shrank { .. } | Error::Stalled { .. })) => {
+            tracer.note(&format!(
+                "{err}. We reset the connection (SO_LINGER of 0, then close: the kernel sends RST), so that the \
+                 client cannot take what it got for the whole reply."
+            ))?;
+            client_connection.set_linger_zero()?;
+            client_connection.close()?;
+            let cut = match &err {
+                Error::Stalled { waited, .. } => format!("it read nothing for {} s", lesson::seconds(*waited)),
+                _ => "the file shrank while we sent it".to_string(),
+            };
+            Ok(Ended { summary: format!("{err}; the connection was reset"), cut: Some(format!("{cut}; reset")) })
         }
         Err(err) => Err(err),
     }

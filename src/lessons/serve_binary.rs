@@ -129,7 +129,10 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path, with: SendWith) -> R
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
 
     let sent = match &request {
-        Ok(_) => send_file(&client_connection, &file, path, size, &content_type, false, with),
+        Ok(_) => {
+            let header = http::response_head(200, &content_type, size);
+            send_file(&client_connection, &file, path, size, &header, false, with)
+        }
         Err(bad) => client_connection.sendall("response", &http::error_response(bad)),
     };
     drop(file);
@@ -137,36 +140,38 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path, with: SendWith) -> R
 
     let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
-    if request.is_err() {
-        return Ok(vec![outcome]);
+    if request.is_err() || outcome.cut.is_some() {
+        return Ok(vec![outcome.summary]);
     }
     let how = match with {
         SendWith::Sendall => format!("read in chunks of at most {} bytes", count(CHUNK as u64)),
         SendWith::Sendfile => "sent by the kernel with sendfile, never read into our memory".to_string(),
     };
     Ok(vec![format!(
-        "{outcome} with {:?} ({}, {content_type}), {how}",
+        "{} with {:?} ({}, {content_type}), {how}",
+        outcome.summary,
         path.display().to_string(),
         plural(size, "byte", "bytes"),
     )])
 }
 
-/// Sends a `200 OK` head with one `sendall`, then (unless `head_only`, for a HEAD request) the file's `size` bytes
-/// `with` another `sendall`, a chunk at a time, or with `sendfile`. `path` names the file in errors.
+/// Sends `header` (a `200 OK` head that promises `size` bytes) with one `sendall`, then (unless `head_only`, for a
+/// HEAD request) the file's `size` bytes `with` another `sendall`, a chunk at a time, or with `sendfile`. `path`
+/// names the file in errors.
 ///
 /// The head promised `size` bytes: a file that shrinks while we send it cannot keep that promise, and we say so
-/// with an error rather than let the client take a short body for the whole one.
+/// with [`Error::Shrank`] (the caller resets the connection) rather than let the client take a short body for the
+/// whole one.
 pub fn send_file(
     client_connection: &TracedSocket,
     file: &File,
     path: &Path,
     size: u64,
-    content_type: &str,
+    header: &[u8],
     head_only: bool,
     with: SendWith,
 ) -> Result<(), Error> {
-    let header = http::response_head(200, content_type, size);
-    client_connection.sendall("header", &header)?;
+    client_connection.sendall("header", header)?;
     if head_only {
         return Ok(());
     }
@@ -200,11 +205,7 @@ pub fn send_file(
     };
     if sent < size {
         // The file got shorter while we sent it: the client waits for bytes that will never come.
-        let source = std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("the file shrank to {sent} bytes while we sent the {size} the header promised"),
-        );
-        return Err(Error::File { path: path.to_path_buf(), source });
+        return Err(Error::Shrank { path: path.to_path_buf(), sent, size });
     }
     Ok(())
 }

@@ -32,17 +32,17 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::serve_binary::{self, SendWith};
 use super::{bind, echo_request};
 use crate::error::Error;
-use crate::escape::escape;
+use crate::escape::{escape, quoted};
 use crate::http::{self, BadRequest, Text};
 use crate::lesson::{self, Check, ClientRole, Exchange, Lesson, Options, Run, Server, ServerArgs};
-use crate::trace::format::plural;
+use crate::trace::format::{count, plural};
 use crate::trace::{TracedSocket, Tracer};
 
 /// The lesson, as `hhttpp lesson serve-folder` runs it.
@@ -54,7 +54,12 @@ pub static LESSON: Lesson = Lesson {
     text: include_str!("../../lessons/07-serve-folder.md"),
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
-    server: Some(Server { backlog: BACKLOG, default_timeout: Some(DEFAULT_TIMEOUT), client: ClientRole::Requests }),
+    server: Some(Server {
+        backlog: BACKLOG,
+        default_timeout: Some(DEFAULT_TIMEOUT),
+        default_send_timeout: Some(DEFAULT_SEND_TIMEOUT),
+        client: ClientRole::Requests,
+    }),
     check: Some(Check {
         sends: "GET /, a missing file (404), HEAD /, DELETE / (405 with Allow) and a path out of the folder \
                 (refused), each on a connection of its own, and expects what the lesson answers for the folder \
@@ -97,56 +102,114 @@ impl Run for Args {
 /// Room in the queue for a browser's parallel connections (it opens about six per host).
 pub const BACKLOG: i32 = 128;
 
-/// How long a connection may stay quiet before we close it and serve the next.
+/// How long a client has to send its whole request head before we close its connection and serve the next.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client may read nothing of our reply before we give up on it (`SO_SNDTIMEO`).
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long to wait before the next `accept4` when the last one failed for want of a file descriptor.
+const FD_PAUSE: Duration = Duration::from_secs(1);
 
 /// Runs the lesson: serve the files under `dir` until Ctrl-C. Returns only by Ctrl-C (or a failure).
 pub fn run(tracer: &Tracer, options: &Options, dir: &Path, with: SendWith) -> Result<Vec<String>, Error> {
     // The folder first, so a wrong one fails before a port is taken.
     let folder = Folder::open(dir)?;
     tracer.note(&format!(
-        "serving the folder {:?} (fd {}); every file is opened beneath it, and nothing outside it ever is",
-        dir.display().to_string(),
+        "serving the folder {} (fd {}); every file is opened beneath it, and nothing outside it ever is",
+        quoted(dir.as_os_str().as_bytes()),
         folder.fd.as_raw_fd()
     ))?;
 
     let (s, _) = bind::listen(tracer, options, |_| "(open it in a browser; Ctrl-C stops the server)".to_string())?;
     let mut answered = [0u64; 6];
+    let mut cut = 0u64;
+    let mut out_of_fds = false;
     loop {
         let served = serve_one(tracer, &s, options, &folder, with);
         match served {
-            Ok(status) => answered[usize::from(status / 100).min(5)] += 1,
+            Ok(Served { status, whole: true }) => answered[usize::from(status / 100).min(5)] += 1,
+            Ok(Served { whole: false, .. }) => cut += 1,
             Err(Error::Interrupted) => break,
-            // One client's broken connection is its own business, and so is a file that changed under us: the
-            // server goes on with the next.
-            Err(err) if err.is_peer_gone() || matches!(err, Error::File { .. }) => {
-                tracer.note(&format!("{err}; on to the next client"))?
+            // No file descriptor for the connection: it waits in the kernel's queue, and accept4 would fail again
+            // at once. We pause, then try again; a connection that ends meanwhile frees one.
+            Err(err @ Error::Call { call: "accept4", .. })
+                if matches!(err.errno(), Some(libc::EMFILE | libc::ENFILE)) =>
+            {
+                let text = format!(
+                    "{err}: no file descriptor is free for the next connection ({}), so it waits in the queue; we \
+                     try again in {} s",
+                    if err.errno() == Some(libc::EMFILE) {
+                        "EMFILE: this process has as many open as its limit, ulimit -n"
+                    } else {
+                        "ENFILE: the whole system has as many open as it allows"
+                    },
+                    lesson::seconds(FD_PAUSE)
+                );
+                if tracer.is_quiet() {
+                    // One line for a run of failures, not one a second.
+                    if !out_of_fds {
+                        tracer.line(&text)?;
+                    }
+                } else {
+                    tracer.note(&text)?;
+                }
+                out_of_fds = true;
+                pause(FD_PAUSE);
+                continue;
             }
+            // One client's broken connection is its own business: the server goes on with the next.
+            Err(err) if err.is_peer_gone() => tracer.note(&format!("{err}; on to the next client"))?,
             Err(err) => return Err(err),
         }
+        out_of_fds = false;
     }
     s.close()?;
     tracer.note(&format!(
-        "answered {} with 2xx, {} with 4xx, {} with 5xx",
+        "answered {} with 2xx, {} with 4xx, {} with 5xx; {} cut short",
         plural(answered[2], "request", "requests"),
         answered[4],
-        answered[5]
+        answered[5],
+        cut
     ))?;
     Err(Error::Interrupted)
 }
 
-/// Accepts one connection, answers its request, and closes it. Returns the status sent.
+/// Waits `duration`, or less if Ctrl-C is pressed meanwhile (std's `sleep` would go on sleeping through it).
+fn pause(duration: Duration) {
+    let step = Duration::from_millis(50);
+    let until = std::time::Instant::now() + duration;
+    while !crate::interrupt::interrupted() && std::time::Instant::now() < until {
+        std::thread::sleep(step);
+    }
+}
+
+/// What one connection got: the status we answered, and whether the reply went out whole.
+struct Served {
+    status: u16,
+    whole: bool,
+}
+
+/// Accepts one connection, answers its request, and closes it.
 fn serve_one(
     tracer: &Tracer,
     s: &TracedSocket,
     options: &Options,
     folder: &Folder,
     with: SendWith,
-) -> Result<u16, Error> {
+) -> Result<Served, Error> {
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, s, options)?;
     let sent_before = tracer.bytes_sent();
-    let (status, target, sent) = match request {
-        Err(bad) => (bad.status, "?".to_string(), client_connection.sendall("response", &http::error_response(&bad))),
+    // RFC 9110, 6.6.1: an origin server with a clock sends Date in its responses. It changes every second, so the
+    // lessons before this one, whose every byte a snapshot pins, do not send it.
+    let date = ("Date", http::http_date(SystemTime::now()));
+    let error_reply = |bad: &BadRequest| http::error_response_with(bad, std::slice::from_ref(&date));
+    // The bytes the reply should have, head and body: what the log holds the bytes sent against.
+    let (status, target, expected, sent) = match request {
+        Err(bad) => {
+            let reply = error_reply(&bad);
+            (bad.status, "?".to_string(), reply.len() as u64, client_connection.sendall("response", &reply))
+        }
         Ok(request) => {
             let head_only = request.method == "HEAD";
             // The method and path came from the client: escaped, so that they cannot reach the terminal raw.
@@ -154,54 +217,62 @@ fn serve_one(
             match answer(folder, &request.method, &request.path) {
                 Err(bad) => {
                     tracer.note(&format!("{} {}: {}", bad.status, bad.phrase(), bad.reason))?;
-                    let sent = client_connection.sendall("response", &http::error_response(&bad));
-                    (bad.status, target, sent)
+                    let reply = error_reply(&bad);
+                    let sent = client_connection.sendall("response", &reply);
+                    (bad.status, target, reply.len() as u64, sent)
                 }
                 Ok(found) => {
                     tracer.note(&format!(
-                        "opened {:?} beneath the folder: fd {}, {}, {}",
-                        found.shown,
+                        "opened {} beneath the folder: fd {}, {}, {}",
+                        quoted(found.shown.as_os_str().as_bytes()),
                         found.file.as_raw_fd(),
                         plural(found.size, "byte", "bytes"),
                         found.content_type
                     ))?;
-                    let shown = Path::new(&found.shown);
+                    let mut headers = vec![date.clone()];
+                    if let Some(modified) = found.modified {
+                        headers.push(("Last-Modified", http::http_date(modified)));
+                    }
+                    let header = http::response_head_with(200, &found.content_type, found.size, &headers);
+                    let expected = header.len() as u64 + if head_only { 0 } else { found.size };
                     let sent = serve_binary::send_file(
                         &client_connection,
                         &found.file,
-                        shown,
+                        &found.shown,
                         found.size,
-                        &found.content_type,
+                        &header,
                         head_only,
                         with,
                     );
                     let fd = found.file.as_raw_fd();
                     drop(found.file);
                     tracer.note(&format!("closed the file, fd {fd}"))?;
-                    (200, target, sent)
+                    (200, target, expected, sent)
                 }
             }
         }
     };
-    let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, status)?;
-    // Every byte of the reply, head and body, that the kernel took.
+    let ended = echo_request::shutdown_and_close(tracer, client_connection, sent, status)?;
+    // Every byte of the reply, head and body, that the kernel took: not what we meant to send.
     let bytes = tracer.bytes_sent() - sent_before;
+    let line = match &ended.cut {
+        None => format!("{target} → {status} {}, {}", http::status_phrase(status), plural(bytes, "byte", "bytes")),
+        Some(why) => format!("{target} → cut short at {} of {} bytes: {why}", count(bytes), count(expected)),
+    };
     if tracer.is_quiet() {
-        tracer.line(&format!(
-            "{target} → {status} {}, {}",
-            http::status_phrase(status),
-            plural(bytes, "byte", "bytes")
-        ))?;
+        tracer.line(&line)?;
     } else {
-        tracer.note(&format!("{target}: {outcome}"))?;
+        tracer.note(&line)?;
     }
-    Ok(status)
+    Ok(Served { status, whole: ended.cut.is_none() })
 }
 
 /// What the lesson answers to `method` and `target`: the file to send, or why not.
+///
+/// An absolute-form target (`http://host/page.html`) names its path like any other (RFC 9112, 3.2.2).
 fn answer(folder: &Folder, method: &str, target: &str) -> Result<Found, BadRequest> {
     if method == "GET" || method == "HEAD" {
-        folder.find(target)
+        folder.find(http::origin_form(target))
     } else {
         Err(BadRequest {
             status: 405,
@@ -259,8 +330,10 @@ pub struct Found {
     file: File,
     size: u64,
     content_type: String,
-    /// The file's path inside the folder, for the transcript.
-    shown: String,
+    /// The file's path inside the folder, for the transcript (escaped when printed: it came from the client).
+    shown: PathBuf,
+    /// When the file was last changed, for `Last-Modified`.
+    modified: Option<SystemTime>,
 }
 
 impl Folder {
@@ -276,55 +349,101 @@ impl Folder {
     }
 
     /// The file for the request target `target` (`/style.css?v=2`), or the status and reason to refuse it with.
+    ///
+    /// Only regular files are served: a FIFO, a device or a socket in the folder is refused (we open with
+    /// `O_NONBLOCK`, so that opening a FIFO cannot wait for a writer, then look at what we opened).
     pub fn find(&self, target: &str) -> Result<Found, BadRequest> {
         let relative = safe_relative_path(target)?;
         let mut file = self.open_beneath(&relative)?;
         let mut shown = relative;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
+        let mut meta = file.metadata().map_err(|err| server_error(&err))?;
+        if meta.is_dir() {
             // A folder: its index.html, if it has one.
             drop(file);
             shown = shown.join("index.html");
             file = self.open_beneath(&shown)?;
+            meta = file.metadata().map_err(|err| server_error(&err))?;
+        } else if target.split(['?', '#']).next().is_some_and(|path| path.ends_with('/')) {
+            // `/index.html/`: a slash says "a folder", and this is a file (nginx and Apache answer 404 too).
+            return Err(not_found("the path ends with /, but it names a file, not a folder"));
         }
-        let meta = file.metadata().map_err(|err| not_found(&format!("cannot read it: {err}")))?;
-        if !meta.is_file() {
-            return Err(not_found("it is not a regular file"));
+        if let Some(what) = lesson::not_regular(&meta) {
+            return Err(forbidden(&format!("it is {what}, not a regular file: only regular files are served")));
         }
         // We say charset=utf-8 only for a text file we have read through and found to be UTF-8 (up to 1 MiB).
         let content_type = http::content_type(&shown, Text::Check(&|| is_utf8(&file, meta.len())));
-        Ok(Found { file, size: meta.len(), content_type, shown: shown.display().to_string() })
+        Ok(Found { file, size: meta.len(), content_type, shown, modified: meta.modified().ok() })
     }
 
-    /// `openat2(folder, relative, O_RDONLY, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the kernel refuses a path
-    /// that would leave the folder. Where the kernel has no `openat2` (before Linux 5.6), we resolve the path
-    /// ourselves and check that it stays inside.
+    /// `openat2(folder, relative, O_RDONLY|O_NONBLOCK, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the kernel
+    /// refuses a path that would leave the folder. Where the kernel has no `openat2` (before Linux 5.6), we
+    /// resolve the path ourselves and check that it stays inside.
     fn open_beneath(&self, relative: &Path) -> Result<File, BadRequest> {
         let path = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
         if path.as_os_str().as_bytes().contains(&0) {
             return Err(bad_request("the path has a NUL byte"));
         }
         let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        match rustix::fs::openat2(&self.fd, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty(), resolve) {
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        match rustix::fs::openat2(&self.fd, path, flags, Mode::empty(), resolve) {
             Ok(fd) => Ok(File::from(fd)),
             // No openat2 here (an old kernel, or a sandbox that forbids it): check the path ourselves.
             Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => self.open_checked(path),
-            Err(rustix::io::Errno::XDEV | rustix::io::Errno::LOOP) => {
-                Err(forbidden("the path leads out of the folder"))
-            }
-            Err(rustix::io::Errno::ACCESS) => Err(forbidden("the file may not be read")),
-            Err(_) => Err(not_found("no such file in the folder")),
+            Err(errno) => Err(refusal(errno)),
         }
     }
 
     /// The fallback for kernels without `openat2`: resolve every symlink, then check the result is inside.
     fn open_checked(&self, relative: &Path) -> Result<File, BadRequest> {
-        let resolved =
-            self.canonical.join(relative).canonicalize().map_err(|_| not_found("no such file in the folder"))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let resolved = self.canonical.join(relative).canonicalize().map_err(|err| refusal(errno_of(&err)))?;
         if !resolved.starts_with(&self.canonical) {
             return Err(forbidden("the path leads out of the folder"));
         }
-        File::open(&resolved).map_err(|_| not_found("no such file in the folder"))
+        let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&resolved);
+        opened.map_err(|err| refusal(errno_of(&err)))
     }
+}
+
+/// The kernel's answer to an `open` as an `Errno`.
+fn errno_of(err: &std::io::Error) -> rustix::io::Errno {
+    rustix::io::Errno::from_raw_os_error(err.raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// Why a file could not be opened, as a status and a reason that names the kernel's error: a full table of file
+/// descriptors is not a missing file.
+fn refusal(errno: rustix::io::Errno) -> BadRequest {
+    use rustix::io::Errno;
+    let named = |text: &str| format!("{}: {text}", crate::errno::name(errno.raw_os_error()));
+    match errno {
+        Errno::NOENT | Errno::NOTDIR => not_found("no such file in the folder"),
+        Errno::XDEV => forbidden("the path leads out of the folder"),
+        Errno::LOOP => not_found(&named("too many symbolic links on the way (a loop?)")),
+        Errno::ACCESS => forbidden("the file may not be read"),
+        // A socket file: open(2) cannot open one.
+        Errno::NXIO => forbidden("it is a socket or a device with nothing behind it, not a regular file"),
+        Errno::NAMETOOLONG => not_found(&named("the name is too long")),
+        Errno::MFILE | Errno::NFILE => BadRequest {
+            status: 503,
+            reason: named(
+                "the server has no file descriptor free to open the file with (too many open files); try again \
+                 in a second",
+            ),
+        },
+        other => BadRequest {
+            status: 500,
+            reason: format!(
+                "{}: {}",
+                crate::errno::name(other.raw_os_error()),
+                crate::errno::message(other.raw_os_error())
+            ),
+        },
+    }
+}
+
+/// A file we opened but cannot look at.
+fn server_error(err: &std::io::Error) -> BadRequest {
+    BadRequest { status: 500, reason: format!("cannot look at the file: {}", crate::error::reason(err)) }
 }
 
 /// True when the file (at most 1 MiB of it) is UTF-8. Positioned reads leave the file's offset where it was.

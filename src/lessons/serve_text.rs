@@ -85,10 +85,10 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
     let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;
     if request.is_err() {
-        return Ok(vec![outcome]);
+        return Ok(vec![outcome.summary]);
     }
     let page = file.map_or(format!("the blog's {BLOG_BODY}"), |p| format!("{:?}", p.display().to_string()));
-    Ok(vec![format!("{outcome} with {page} ({content_type})")])
+    Ok(vec![format!("{} with {page} ({content_type})", outcome.summary)])
 }
 
 /// The largest text file serve-text reads: the lesson holds the page in memory, as the blog does.

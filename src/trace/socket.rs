@@ -45,6 +45,9 @@ pub struct TracedSocket<'t> {
     addr: Option<SocketAddr>,
     /// True once `shutdown` has run: the TCP state is then in flux, and not shown.
     shut_down: std::cell::Cell<bool>,
+    /// The `SO_SNDTIMEO` we set, if any: a `sendto` that waited this long and moved only part of its bytes (or
+    /// none) means the peer has read nothing for that long.
+    send_timeout: std::cell::Cell<Option<Duration>>,
 
     tracer: &'t Tracer,
 }
@@ -67,7 +70,15 @@ impl<'t> TracedSocket<'t> {
             Ok(socket) => {
                 let fd = socket.as_raw_fd();
                 tracer.call("socket", &args, Ok(fd.to_string()), None)?;
-                Ok(TracedSocket { socket: Some(socket), fd, name, addr: None, shut_down: Default::default(), tracer })
+                Ok(TracedSocket {
+                    socket: Some(socket),
+                    fd,
+                    name,
+                    addr: None,
+                    shut_down: Default::default(),
+                    send_timeout: Default::default(),
+                    tracer,
+                })
             }
             Err(err) => {
                 tracer.call("socket", &args, Err(&err), None)?;
@@ -104,6 +115,51 @@ impl<'t> TracedSocket<'t> {
         let size = std::mem::size_of::<libc::timeval>();
         let args = format!("{}, SOL_SOCKET, SO_RCVTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
         self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_RCVTIMEO".into())
+    }
+
+    /// `setsockopt(SOL_SOCKET, SO_SNDTIMEO, …)`: make a `sendto` that waits longer than `timeout` for room in the
+    /// send buffer (the peer reads nothing) return what it moved so far, or fail with `EAGAIN`.
+    pub fn set_write_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        let (sec, usec) = (timeout.as_secs(), timeout.subsec_micros());
+        let python = format!(
+            "{}.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack(\"ll\", {sec}, {usec}))",
+            self.name
+        );
+        let socket = self.begin("setsockopt SO_SNDTIMEO", &python)?;
+        let result = socket.set_write_timeout(Some(timeout));
+        let size = std::mem::size_of::<libc::timeval>();
+        let args = format!("{}, SOL_SOCKET, SO_SNDTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
+        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_SNDTIMEO".into())?;
+        self.send_timeout.set(Some(timeout));
+        Ok(())
+    }
+
+    /// `setsockopt(SOL_SOCKET, SO_LINGER, {on, 0 s})`: make the next `close` reset the connection (the kernel sends
+    /// RST and drops what is unsent) instead of ending it with a FIN, which would tell the client it has it all.
+    pub fn set_linger_zero(&self) -> Result<(), Error> {
+        let python =
+            format!("{}.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack(\"ii\", 1, 0))", self.name);
+        let socket = self.begin("setsockopt SO_LINGER", &python)?;
+        let result = socket.set_linger(Some(Duration::ZERO));
+        let size = std::mem::size_of::<libc::linger>();
+        let args = format!("{}, SOL_SOCKET, SO_LINGER, {{l_onoff=1, l_linger=0}}, {size}", self.fd);
+        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_LINGER".into())
+    }
+
+    /// The address at the other end (or where we listen), once known.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// With a send timeout set: the call that took `took` and moved `moved` of `wanted` bytes (`None`: it failed
+    /// with `errno`) shows that the peer has read nothing for the whole timeout.
+    fn stalled(&self, took: Duration, moved: Option<usize>, wanted: usize, errno: Option<i32>) -> Option<Error> {
+        let timeout = self.send_timeout.get()?;
+        let stalled = match moved {
+            Some(n) => n < wanted && took >= timeout.mul_f64(0.9),
+            None => errno == Some(libc::EAGAIN),
+        };
+        stalled.then(|| Error::Stalled { peer: self.describe(), waited: timeout })
     }
 
     /// `bind(2)`: reserve `addr` (an address and a port) for this socket.
@@ -185,6 +241,7 @@ impl<'t> TracedSocket<'t> {
             name: "client_connection",
             addr: Some(peer),
             shut_down: Default::default(),
+            send_timeout: Default::default(),
             tracer: self.tracer,
         };
         Ok((conn, peer))
@@ -540,12 +597,21 @@ impl Sendall<'_, '_> {
         while !bytes.is_empty() {
             self.run.before_call(self.socket.tracer);
             let calls_before = self.socket.tracer.calls();
+            let started = std::time::Instant::now();
             // On an error the call that failed is the last one held: `Drop` prints it.
-            let n = self
-                .socket
-                .send_once(bytes)
-                .inspect_err(|_| self.run.after_failure(self.socket.tracer, calls_before))?;
+            let sent = self.socket.send_once(bytes);
+            let took = started.elapsed();
+            let n = match sent {
+                Ok(n) => n,
+                Err(err) => {
+                    self.run.after_failure(self.socket.tracer, calls_before);
+                    return Err(self.socket.stalled(took, None, bytes.len(), err.errno()).unwrap_or(err));
+                }
+            };
             self.run.after_call(n as u64);
+            if let Some(stalled) = self.socket.stalled(took, Some(n), bytes.len(), None) {
+                return Err(stalled);
+            }
             bytes = &bytes[n..];
         }
         Ok(())
@@ -584,13 +650,22 @@ impl Sendfile<'_, '_> {
             let count = (self.run.total - self.run.bytes).min(MAX_SENDFILE);
             self.run.before_call(self.socket.tracer);
             let calls_before = self.socket.tracer.calls();
-            let n = self
-                .socket
-                .sendfile_once(file, &mut self.offset, count as usize)
-                .inspect_err(|_| self.run.after_failure(self.socket.tracer, calls_before))?;
+            let started = std::time::Instant::now();
+            let sent = self.socket.sendfile_once(file, &mut self.offset, count as usize);
+            let took = started.elapsed();
+            let n = match sent {
+                Ok(n) => n,
+                Err(err) => {
+                    self.run.after_failure(self.socket.tracer, calls_before);
+                    return Err(self.socket.stalled(took, None, count as usize, err.errno()).unwrap_or(err));
+                }
+            };
             self.run.after_call(n as u64);
             if n == 0 {
                 break;
+            }
+            if let Some(stalled) = self.socket.stalled(took, Some(n), count as usize, None) {
+                return Err(stalled);
             }
         }
         Ok(())
