@@ -255,14 +255,18 @@ fn serve_one(
     let ended = echo_request::shutdown_and_close(tracer, client_connection, sent, status)?;
     // Every byte of the reply, head and body, that the kernel took: not what we meant to send.
     let bytes = tracer.bytes_sent() - sent_before;
-    let line = match &ended.cut {
-        None => format!("{target} → {status} {}, {}", http::status_phrase(status), plural(bytes, "byte", "bytes")),
-        Some(why) => format!("{target} → cut short at {} of {} bytes: {why}", count(bytes), count(expected)),
-    };
+    let cut =
+        ended.cut.as_ref().map(|why| format!("cut short at {} of {} bytes: {why}", count(bytes), count(expected)));
     if tracer.is_quiet() {
-        tracer.line(&line)?;
+        tracer.line(&match &cut {
+            None => format!("{target} → {status} {}, {}", http::status_phrase(status), plural(bytes, "byte", "bytes")),
+            Some(cut) => format!("{target} → {cut}"),
+        })?;
     } else {
-        tracer.note(&line)?;
+        tracer.note(&match &cut {
+            None => format!("{target}: {}, {}", ended.summary, plural(bytes, "byte", "bytes")),
+            Some(cut) => format!("{target}: {cut}"),
+        })?;
     }
     Ok(Served { status, whole: ended.cut.is_none() })
 }

@@ -27,6 +27,14 @@ pub fn settings() -> insta::Settings {
     settings.add_filter(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):[1-9][0-9]*", "$1:[PORT]");
     settings.add_filter(r#"(\.(bind|connect)\(\("[^"]*", )[1-9][0-9]*\)\)"#, "$1[PORT]))");
     settings.add_filter(r#"(getaddrinfo\("[^"]*", "?)[1-9][0-9]*"#, "$1[PORT]");
+    // serve-folder's Date (now) and Last-Modified (the file's mtime) change from run to run: the dates as text,
+    // and every hex-dump row that holds a byte of one (its ASCII column then shows a piece of a date).
+    let date = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT";
+    settings.add_filter(date, "[HTTP-DATE]");
+    settings.add_filter(
+        r"(?m)^(\s+[0-9a-f]{4,}:   ).{48}   .*(Date:|Modified:|GMT|, \d\d|[A-Z][a-z]{2} \d{4}|\d{4} \d\d:|\d\d:\d\d:\d\d).*$",
+        "$1[a row of the Date or Last-Modified header]",
+    );
     settings
 }
 
@@ -257,6 +265,11 @@ impl Running {
             }
         });
         Running { child, lines, reader: Some(reader), stdout: String::new() }
+    }
+
+    /// The lesson's process id (for `prlimit`, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits for the `listening on http://HOST:PORT/` line and returns the address in it.

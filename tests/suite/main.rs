@@ -7,6 +7,7 @@ mod common;
 mod browser;
 mod check;
 mod folder;
+mod hostile;
 mod inputs;
 mod lessons;
 mod robustness;
