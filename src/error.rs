@@ -198,6 +198,9 @@ impl fmt::Display for Error {
                 crate::trace::format::count(*size),
                 crate::escape::quoted(path.as_os_str().as_encoded_bytes())
             ),
+            Error::Interrupted if crate::stdout::transcript_lost() => {
+                write!(f, "interrupted by Ctrl-C (the sockets were closed; the transcript stopped where stderr says)")
+            }
             Error::Interrupted => write!(f, "interrupted by Ctrl-C (the transcript shows the sockets closed)"),
             Error::Usage(message) => write!(f, "{message}"),
             Error::CheckFailed => write!(f, "the server does not answer as the lesson does (see the problems above)"),

@@ -11,6 +11,15 @@
 //! transcript stopped, so nobody takes what was written for all of it.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once the transcript has stopped being written: the rest of it was dropped.
+static LOST: AtomicBool = AtomicBool::new(false);
+
+/// True once part of the transcript was dropped (Ctrl-C with nobody reading, or a full disk).
+pub fn transcript_lost() -> bool {
+    LOST.load(Ordering::SeqCst)
+}
 
 /// fd 1, written without retrying after Ctrl-C; see the module's text.
 #[derive(Debug, Default)]
@@ -31,6 +40,7 @@ impl Stdout {
             let _ = writeln!(io::stderr(), "hhttpp: {why}");
         }
         self.lost = Some(why);
+        LOST.store(true, Ordering::SeqCst);
         Ok(buf.len())
     }
 }

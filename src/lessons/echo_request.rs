@@ -175,7 +175,7 @@ fn read_head(
             let left = until.saturating_duration_since(Instant::now());
             // SO_RCVTIMEO of 0 would mean "wait for ever": below a millisecond, the deadline has passed.
             if left < Duration::from_millis(1) {
-                tracer.note(&gave_up_on_head(&peer, timeout))?;
+                say_gave_up(tracer, &gave_up_on_head(&peer, timeout))?;
                 return Ok(None);
             }
             client_connection.set_read_timeout(Duration::from_micros(left.as_micros() as u64))?;
@@ -190,13 +190,16 @@ fn read_head(
             Err(err) if err.errno() == Some(libc::EAGAIN) => {
                 let timeout = deadline.map_or(Duration::ZERO, |(_, timeout)| timeout);
                 if reader.bytes().is_empty() {
-                    tracer.note(&format!(
-                        "EAGAIN: gave up on {peer}: it sent nothing for {} s (--timeout, the SO_RCVTIMEO we set). We \
+                    say_gave_up(
+                        tracer,
+                        &format!(
+                            "EAGAIN: gave up on {peer}: it sent nothing for {} s (--timeout, the SO_RCVTIMEO we set). We \
                          close this quiet connection and accept the next one.",
-                        lesson::seconds(timeout)
-                    ))?;
+                            lesson::seconds(timeout)
+                        ),
+                    )?;
                 } else {
-                    tracer.note(&format!("EAGAIN: {}", gave_up_on_head(&peer, timeout)))?;
+                    say_gave_up(tracer, &format!("EAGAIN: {}", gave_up_on_head(&peer, timeout)))?;
                 }
                 return Ok(None);
             }
@@ -231,6 +234,11 @@ fn read_head(
         }
         return Ok(Some(reader));
     }
+}
+
+/// A deadline that fired: a note in the transcript, or with `--quiet` a line of the log, since it ends a connection.
+fn say_gave_up(tracer: &Tracer, text: &str) -> Result<(), Error> {
+    if tracer.is_quiet() { tracer.line(text) } else { tracer.note(text) }
 }
 
 /// The note for a client whose head was not complete by the deadline.

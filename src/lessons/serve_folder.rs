@@ -25,8 +25,14 @@
 //!   with `listen(1)` the kernel drops the ones that do not fit, which the browser retries after about a second.
 //!   (Measured with Chromium: no drop for our three-file example page; 4 or 5 drops, and a second more per load,
 //!   for a page with a dozen pictures. See the lesson's text.)
-//! - **A read timeout** ([`DEFAULT_TIMEOUT`] unless `--timeout` says otherwise): we serve one connection at a time,
-//!   so one quiet client must not hold up the rest.
+//! - **Two deadlines**: [`DEFAULT_TIMEOUT`] for the whole request head (`--timeout`; `SO_RCVTIMEO` set again
+//!   before each `recvfrom` to what is left, so a client that trickles bytes cannot stretch it) and
+//!   [`DEFAULT_SEND_TIMEOUT`] for a client that reads nothing (`--send-timeout`, `SO_SNDTIMEO`). We serve one
+//!   connection at a time, so one slow client must not hold up the rest. A reply we give up on, or whose file
+//!   shrank under us, ends with a reset (`SO_LINGER` 0), so the client cannot take it for whole.
+//! - **Only regular files**, opened with `O_NONBLOCK` so a FIFO cannot hold `openat2`; `EMFILE` is a 503 with
+//!   `Retry-After`, and an `accept4` that fails with it is tried again a second later.
+//! - **`Date` and `Last-Modified`** in every response (RFC 9110, 6.6.1), which only this lesson sends.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};

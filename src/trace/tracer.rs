@@ -202,7 +202,7 @@ impl Tracer {
 }
 
 /// What each call does, in a sentence, for `--step`.
-const EXPLAINED: [(&str, &str); 15] = [
+const EXPLAINED: [(&str, &str); 17] = [
     (
         "socket",
         "ask the kernel for a new TCP socket. It answers with a file descriptor, the small number that names the \
@@ -212,6 +212,14 @@ const EXPLAINED: [(&str, &str); 15] = [
     (
         "setsockopt SO_RCVTIMEO",
         "set SO_RCVTIMEO, so that a recvfrom that waits longer than --timeout fails with EAGAIN",
+    ),
+    (
+        "setsockopt SO_SNDTIMEO",
+        "set SO_SNDTIMEO, so that a sendto that waits longer than --send-timeout for a client that reads nothing gives up",
+    ),
+    (
+        "setsockopt SO_LINGER",
+        "set SO_LINGER to 0 s, so that the close that follows resets the connection (RST) instead of ending it cleanly",
     ),
     ("bind", "reserve the address and port for this socket; EADDRINUSE if a socket already listens there"),
     ("listen", "make it a listening socket: the kernel now answers TCP handshakes and queues the connections"),
