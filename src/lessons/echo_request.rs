@@ -283,7 +283,8 @@ pub fn shutdown_and_close(
             let cut = "the client hung up".to_string();
             Ok(Ended { summary: format!("the reply was cut short: {cut}"), cut: Some(cut) })
         }
-        Err(err @ (Error::Shrank { .. } | Error::Stalled { .. })) => {
+        // A file we could not read to its end (an I/O error) leaves the reply as short as a shrunk one.
+        Err(err @ (Error::Shrank { .. } | Error::Stalled { .. } | Error::File { .. })) => {
             tracer.note(&format!(
                 "{err}. We reset the connection (SO_LINGER of 0, then close: the kernel sends RST), so that the \
                  client cannot take what it got for the whole reply."
@@ -292,6 +293,7 @@ pub fn shutdown_and_close(
             client_connection.close()?;
             let cut = match &err {
                 Error::Stalled { waited, .. } => format!("it read nothing for {} s", lesson::seconds(*waited)),
+                Error::File { source, .. } => format!("the file could not be read: {}", crate::error::reason(source)),
                 _ => "the file shrank while we sent it".to_string(),
             };
             Ok(Ended { summary: format!("{err}; the connection was reset"), cut: Some(format!("{cut}; reset")) })
