@@ -43,3 +43,23 @@ pub fn install() -> Result<(), crate::Error> {
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
+
+/// fd 0 read without retrying after Ctrl-C: `--step` waits here for Enter, and std's `Stdin` would go on waiting
+/// through a Ctrl-C (it retries a read the signal interrupted).
+#[derive(Debug, Default)]
+pub struct Stdin;
+
+impl std::io::Read for Stdin {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if interrupted() {
+                return Err(std::io::Error::other("interrupted by Ctrl-C"));
+            }
+            match rustix::io::read(rustix::stdio::stdin(), &mut *buf) {
+                Ok(n) => return Ok(n),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+}

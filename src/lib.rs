@@ -128,7 +128,9 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     interrupt::install()?;
     let mut tracer = Tracer::new(Transcript::new(out, color, common.full_dump).quiet(args.quiet()));
     if common.step {
-        tracer = tracer.with_steps(Box::new(io::stdin().lock()), Box::new(io::stderr()));
+        // Our own reader of fd 0: a Ctrl-C at a prompt ends the lesson, as it does anywhere else.
+        let input = io::BufReader::new(interrupt::Stdin);
+        tracer = tracer.with_steps(Box::new(input), Box::new(io::stderr()));
     }
     let number = lessons::number(lesson);
     tracer.heading(&format!(

@@ -63,7 +63,13 @@ impl Tracer {
         stepper.prompts.write_all(prompt.as_bytes()).map_err(asking)?;
         stepper.prompts.flush().map_err(asking)?;
         let mut answer = String::new();
-        stepper.input.read_line(&mut answer).map_err(|err| Error::io("read your answer to --step from stdin", err))?;
+        stepper.input.read_line(&mut answer).map_err(|err| {
+            if crate::interrupt::interrupted() {
+                Error::Interrupted
+            } else {
+                Error::io("read your answer to --step from stdin", err)
+            }
+        })?;
         if answer.trim().eq_ignore_ascii_case("q") {
             return Err(Error::Quit);
         }

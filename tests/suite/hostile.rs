@@ -369,3 +369,15 @@ fn ctrl_c_ends_a_server_whose_stdout_nobody_reads() {
     assert!(stderr.contains("nobody reads stdout"), "{stderr}");
     drop(stdout);
 }
+
+#[test]
+fn ctrl_c_at_a_step_prompt_ends_the_lesson() {
+    let (mut lesson, _stdin) = Running::start_with_stdin(&["lesson", "serve-text", "--step", "--port", "0"]);
+    lesson.wait_for("the blog's step");
+    let started = Instant::now();
+    lesson.interrupt();
+    let done = lesson.finish();
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(done.status.code(), Some(130), "{}", done.stderr);
+    assert!(done.stderr.contains("press Enter to make it"), "it waited at a prompt: {}", done.stderr);
+}
