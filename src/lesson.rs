@@ -207,8 +207,8 @@ pub struct CommonArgs {
     #[arg(long)]
     pub full_dump: bool,
 
-    /// Give up on a client whose request head is not complete SECS seconds after it connected (each recvfrom
-    /// waits what is left, with SO_RCVTIMEO)
+    /// Give up on a peer that is too slow to send: a server gives each client SECS seconds for its whole request
+    /// head (each recvfrom waits what is left, with SO_RCVTIMEO); fetch waits SECS for each read of the reply
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 

@@ -292,6 +292,9 @@ fn answer(folder: &Folder, method: &str, target: &str) -> Result<Found, BadReque
 }
 
 /// What `hhttpp check serve-folder` sends, and what this lesson answers to each for the folder `dir`.
+///
+/// The replies leave out `Date` and `Last-Modified`, which the lesson sends but which change with the clock and the
+/// file: `check` judges a reply's meaning by its status, media type and body, and counts extra headers as notes.
 fn exchanges(dir: &Path) -> Result<Vec<Exchange>, Error> {
     const PROBES: [(&str, &str, &str); 5] = [
         ("GET", "/", "the folder's index"),
