@@ -18,7 +18,7 @@ const fn row(code: i32, name: &'static str, meaning: Option<&'static str>) -> Er
 }
 
 /// The errors a socket program meets.
-static TABLE: [Errno; 29] = [
+static TABLE: [Errno; 36] = [
     row(libc::EPERM, "EPERM", None),
     row(libc::EINTR, "EINTR", Some("a signal (Ctrl-C?) interrupted the call")),
     row(libc::EBADF, "EBADF", Some("that descriptor is not open")),
@@ -27,8 +27,15 @@ static TABLE: [Errno; 29] = [
     row(libc::EACCES, "EACCES", Some("not allowed: ports below 1024 need root")),
     row(libc::EFAULT, "EFAULT", None),
     row(libc::EINVAL, "EINVAL", Some("an argument the kernel does not accept here")),
-    row(libc::ENFILE, "ENFILE", None),
-    row(libc::EMFILE, "EMFILE", None),
+    row(libc::ENFILE, "ENFILE", Some("the whole system has as many files open as it allows")),
+    row(libc::EMFILE, "EMFILE", Some("this process has as many files open as its limit (ulimit -n)")),
+    row(libc::ENOENT, "ENOENT", Some("no such file or directory")),
+    row(libc::ENOTDIR, "ENOTDIR", None),
+    row(libc::ENXIO, "ENXIO", None),
+    row(libc::EXDEV, "EXDEV", None),
+    row(libc::ELOOP, "ELOOP", Some("too many symbolic links on the way")),
+    row(libc::ENAMETOOLONG, "ENAMETOOLONG", None),
+    row(libc::ENOSPC, "ENOSPC", Some("no space left on the device")),
     row(libc::EPIPE, "EPIPE", Some("the other side has closed: nothing more can be sent")),
     row(libc::ENOTSOCK, "ENOTSOCK", None),
     row(libc::EPROTONOSUPPORT, "EPROTONOSUPPORT", None),
