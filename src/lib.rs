@@ -126,6 +126,11 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         tracer = tracer.with_steps(Box::new(io::stdin().lock()), Box::new(io::stderr()));
     }
     let number = lessons::number(lesson);
+    // Made before the heading and the lesson's first call, so that it sees the first segment.
+    let capture = capture(lesson, common)?;
+    if let Ok(capture) = capture.0 {
+        tracer = tracer.with_capture(capture);
+    }
     tracer.heading(&format!(
         "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
         LESSONS.len(),
@@ -133,6 +138,9 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         lesson.summary,
         lesson.blog_step
     ))?;
+    if let Some(note) = capture.1 {
+        tracer.note(&note)?;
+    }
 
     let result = args.run(&tracer, &options);
     if let Some(client) = &client {
@@ -153,6 +161,40 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     }
     tracer.flush()?;
     result.map(drop)
+}
+
+/// `--packets` (or `--pcap`): the capture on `lo`, or why there is none, and the note that says so.
+fn capture(
+    lesson: &Lesson,
+    common: &lesson::CommonArgs,
+) -> Result<(Result<trace::packets::Capture, ()>, Option<String>), Error> {
+    if !common.packets && common.pcap.is_none() {
+        return Ok((Err(()), None));
+    }
+    let mut capture = match trace::packets::Capture::open() {
+        Ok(capture) => capture,
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+            let note = format!("{}; this run shows no segments", trace::packets::NEEDS);
+            return Ok((Err(()), Some(note)));
+        }
+        Err(err) => return Err(Error::io("open the --packets capture on lo", err)),
+    };
+    if let Some(path) = &common.pcap {
+        let title = format!("hhttpp lesson {}, captured on lo", lesson.name);
+        capture
+            .write_pcap(path, &title)
+            .map_err(|err| Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err))?;
+    }
+    let note = format!(
+        "--packets: the lines marked wire: are TCP segments on lo, caught by hhttpp's own capture socket, not the \
+         lesson's: socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, htons(ETH_P_ALL)) moved to fd {}, bound \
+         to lo, read with recvmsg (strace shows those calls; the numbers here count only the lesson's). A segment \
+         above a >>> line came before that call began; under a call's line, while the call ran; accept4 and \
+         recvfrom, which wait for the other side, show what came while they waited between their >>> line and \
+         their own. seq and ack count from each side's first sequence number.",
+        capture.fd()
+    );
+    Ok((Ok(capture), Some(note)))
 }
 
 /// The built-in client for `--client`, when the lesson has one to start.

@@ -1,0 +1,732 @@
+//! `--packets`: the wire's account. The TCP segments each call caused, captured on the loopback interface and
+//! printed beside the calls, and (`--pcap FILE`) written as pcapng for Wireshark, tcpdump and tshark.
+//!
+//! We capture with an `AF_PACKET` socket bound to `lo`, made before the lesson's first call (it needs
+//! `CAP_NET_RAW`). On `lo` the kernel hands such a socket every segment twice, once going out and once coming in;
+//! we keep the incoming copy, as tcpdump does. The socket is non-blocking and read whenever the tracer prints, so
+//! each segment lands in the transcript at the moment it crossed `lo`, judged by the kernel's own timestamp on it:
+//!
+//! - above a call's `>>>` line: before the call began;
+//! - between the `>>>` line and the call's line, for the calls that wait for the peer (`accept4`, `recvfrom`):
+//!   while the call waited;
+//! - under the call's line, for the other calls: while the call ran (what it made the kernel send, and the peer's
+//!   answers on `lo`, which come back inside the same call).
+//!
+//! Segments are parsed with `etherparse`. Sequence numbers are shown relative to each side's first (its SYN's),
+//! as tcpdump and Wireshark do, so they are the same in every run.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use pcap_file::DataLink;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
+
+use super::diagram::{Event, Side};
+
+/// The capture's socket is moved to this descriptor, out of the lesson's way: the lesson's sockets get the very
+/// numbers they get without `--packets` (3 for the listener, 4 for the connection).
+pub const CAPTURE_FD: RawFd = 100;
+
+/// `SO_TIMESTAMPNS` (and its control message), the kernel's receive time of each segment in nanoseconds. The
+/// value is the generic one (x86-64, arm64); libc exports it only for some targets.
+const SO_TIMESTAMPNS: libc::c_int = 35;
+/// `sll_pkttype` of a segment going out; on `lo` every segment is seen going out and then coming in.
+const PACKET_OUTGOING: u8 = 4;
+/// `getsockopt(SOL_PACKET, PACKET_STATISTICS)`: how many frames the kernel dropped because our buffer was full.
+const PACKET_STATISTICS: libc::c_int = 6;
+/// The largest frame we read: loopback segments reach 64 KiB (its MTU), with headers.
+const FRAME_MAX: usize = 70_000;
+/// The capture socket's receive buffer: room for a long sendall's segments between two reads.
+const CAPTURE_BUFFER: usize = 8 << 20;
+
+/// What `--packets` needs, in one line, when the kernel refuses the capture socket.
+pub const NEEDS: &str = "--packets needs CAP_NET_RAW to capture on lo: run hhttpp with sudo, or once: sudo setcap \
+                         cap_net_raw+ep \"$(command -v hhttpp)\"";
+
+/// One TCP segment seen on `lo`, parsed.
+#[derive(Clone, Debug)]
+struct Frame {
+    at: SystemTime,
+    bytes: Vec<u8>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: Flags,
+    window: u16,
+    payload: (usize, usize),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Flags {
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    rst: bool,
+    psh: bool,
+}
+
+impl Flags {
+    /// `SYN`, `SYN-ACK`, `PSH-ACK`, `FIN-ACK`, `RST`…
+    fn name(self) -> String {
+        let names = [(self.syn, "SYN"), (self.fin, "FIN"), (self.rst, "RST"), (self.psh, "PSH"), (self.ack, "ACK")];
+        let on: Vec<_> = names.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+        if on.is_empty() { "none".into() } else { on.join("-") }
+    }
+}
+
+/// Where a segment sits beside the calls, for its pcapng comment.
+#[derive(Clone, Debug)]
+pub enum Place {
+    /// Before call `number` began.
+    Before { number: u64 },
+    /// While call `number` ran.
+    During { number: u64, name: String },
+    /// After the lesson's last call.
+    After,
+}
+
+/// One connection as the segments show it.
+#[derive(Debug)]
+struct Conn {
+    /// The other side's address (the client's in a server lesson, the server's in `fetch`).
+    peer: SocketAddr,
+    /// "client", "client 2", or "server".
+    label: String,
+    /// Each side's first sequence number: ours, the peer's.
+    isn: [Option<u32>; 2],
+    /// The highest sequence number each side has sent so far, relative (for retransmissions).
+    sent_up_to: [u32; 2],
+    /// The bytes our calls handed to the kernel on this connection, in order: (call number, call name, count).
+    our_calls: Vec<(u64, &'static str, u64)>,
+    /// How many bytes our `recvfrom` calls read on it.
+    read: u64,
+    /// What the segments showed, for the closing story.
+    fins: Vec<(bool, String)>,
+    rst: Option<(bool, String)>,
+    peer_payload: u64,
+    retransmissions: u64,
+    handshake: Vec<(String, String)>,
+    /// True when we sent the SYN (`fetch`).
+    syn_from_us: bool,
+}
+
+/// The capture: its socket, the segments read but not yet printed, the connections they belong to.
+pub struct Capture {
+    fd: OwnedFd,
+    pcap: Option<PcapNgWriter<BufWriter<File>>>,
+    /// Endpoints of the lesson: (address, true when it is ours). A listening socket is ours; `fetch` watches the
+    /// server it connects to.
+    watched: Vec<(SocketAddr, bool)>,
+    conns: Vec<Conn>,
+    fd_peer: HashMap<RawFd, SocketAddr>,
+    /// Read from the socket, not yet printed.
+    pending: Vec<Frame>,
+    /// Read while the last call ran, printed under it once its bytes are counted.
+    under: Vec<Frame>,
+    under_place: Option<Place>,
+    started: Option<SystemTime>,
+    returned: Option<SystemTime>,
+    /// Segments printed (or counted in a summarised run), and those left out of a summarised run.
+    pub shown: u64,
+    pub hidden: u64,
+    buf: Vec<u8>,
+}
+
+impl Capture {
+    /// Opens the capture socket on `lo` and moves it to [`CAPTURE_FD`].
+    ///
+    /// `Err` of the socket call when the kernel refuses (`EPERM` without `CAP_NET_RAW`).
+    pub fn open() -> io::Result<Capture> {
+        let protocol = (libc::ETH_P_ALL as u16).to_be();
+        // SAFETY: plain system calls on descriptors we own; every result is checked.
+        let raw = unsafe {
+            libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, protocol.into())
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a descriptor we just made.
+        let first = unsafe { OwnedFd::from_raw_fd(raw) };
+        // Moved to CAPTURE_FD or above; the original is closed when `first` drops.
+        let fd = first.as_fd().try_clone_to_owned_at_least(CAPTURE_FD)?;
+        drop(first);
+        let lo = c"lo";
+        // SAFETY: a NUL-terminated name.
+        let index = unsafe { libc::if_nametoindex(lo.as_ptr()) };
+        if index == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: sockaddr_ll is plain data; zeroed is a valid value.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = protocol;
+        sll.sll_ifindex = index as i32;
+        let len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        // SAFETY: `sll` lives through the call, `len` is its size.
+        if unsafe { libc::bind(fd.as_raw_fd(), (&raw const sll).cast(), len) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        set_int(&fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)?;
+        // A bigger buffer is a wish the kernel may trim (to net.core.rmem_max); drops are counted and reported.
+        let _ = set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, CAPTURE_BUFFER as libc::c_int);
+        Ok(Capture {
+            fd,
+            pcap: None,
+            watched: Vec::new(),
+            conns: Vec::new(),
+            fd_peer: HashMap::new(),
+            pending: Vec::new(),
+            under: Vec::new(),
+            under_place: None,
+            started: None,
+            returned: None,
+            shown: 0,
+            hidden: 0,
+            buf: vec![0; FRAME_MAX],
+        })
+    }
+
+    /// Also writes every segment of the lesson to a new pcapng file at `path`, with `title` (the lesson's
+    /// command) as its section's comment.
+    pub fn write_pcap(&mut self, path: &Path, title: &str) -> io::Result<()> {
+        self.pcap = Some(pcapng(path, title)?);
+        Ok(())
+    }
+
+    /// The descriptor the capture reads on.
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Keeps the segments to or from `addr`: ours when `ours` (a listening socket), the peer's otherwise.
+    pub fn watch(&mut self, addr: SocketAddr, ours: bool) {
+        if !self.watched.contains(&(addr, ours)) {
+            self.watched.push((addr, ours));
+        }
+    }
+
+    /// A call is about to be made.
+    pub fn started(&mut self) {
+        self.started = Some(SystemTime::now());
+    }
+
+    /// The call just returned.
+    pub fn returned(&mut self) {
+        self.returned = Some(SystemTime::now());
+    }
+
+    /// What a call did to a connection: which descriptor is which connection, whose bytes our calls sent.
+    pub fn event(&mut self, event: &Event, call: u64) {
+        match event {
+            Event::Opened { fd, peer, we_are } => {
+                self.fd_peer.insert(*fd, *peer);
+                if *we_are == Side::Client {
+                    self.watch(*peer, false);
+                }
+            }
+            Event::Sent { fd, bytes, .. } => self.our_bytes(*fd, call, "sendto", *bytes),
+            Event::SentFile { fd, bytes } => self.our_bytes(*fd, call, "sendfile", *bytes),
+            Event::Received { fd, bytes, .. } => {
+                if let Some(conn) = self.conn_of_fd(*fd) {
+                    conn.read += bytes;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn our_bytes(&mut self, fd: RawFd, call: u64, name: &'static str, bytes: u64) {
+        if let Some(conn) = self.conn_of_fd(fd) {
+            conn.our_calls.push((call, name, bytes));
+        } else if let Some(&peer) = self.fd_peer.get(&fd) {
+            // No segment of it seen yet (it cannot happen before its bytes leave, but be safe).
+            let label = self.next_label(peer);
+            let mut conn = Conn::new(peer, label);
+            conn.our_calls.push((call, name, bytes));
+            self.conns.push(conn);
+        }
+    }
+
+    fn conn_of_fd(&mut self, fd: RawFd) -> Option<&mut Conn> {
+        let peer = *self.fd_peer.get(&fd)?;
+        self.conns.iter_mut().find(|c| c.peer == peer)
+    }
+
+    fn next_label(&self, peer: SocketAddr) -> String {
+        if self.watched.iter().any(|&(addr, ours)| !ours && addr == peer) {
+            return "server".into();
+        }
+        match self.conns.iter().filter(|c| c.label != "server").count() {
+            0 => "client".into(),
+            n => format!("client {}", n + 1),
+        }
+    }
+
+    /// Reads every segment the kernel has queued for us.
+    pub fn read(&mut self) {
+        loop {
+            match self.read_one() {
+                Ok(Some(frame)) => self.pending.push(frame),
+                Ok(None) => continue,
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// One frame: `Ok(None)` for one we do not keep (outgoing copy, not TCP); `Err` when none is queued.
+    fn read_one(&mut self) -> io::Result<Option<Frame>> {
+        // SAFETY: all zeroes is a valid sockaddr_ll, msghdr and iovec.
+        let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        let mut iov = libc::iovec { iov_base: self.buf.as_mut_ptr().cast(), iov_len: self.buf.len() };
+        let mut control = [0u64; 16];
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut from).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control);
+        // SAFETY: every pointer in `msg` points at memory that outlives the call, with its size.
+        let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &raw mut msg, libc::MSG_TRUNC) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if from.sll_pkttype == PACKET_OUTGOING {
+            return Ok(None);
+        }
+        let mut at = SystemTime::now();
+        // SAFETY: the CMSG macros walk the control buffer the kernel filled, within msg_controllen.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == SO_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                    at = SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+                }
+                cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
+            }
+        }
+        let len = (n as usize).min(self.buf.len());
+        Ok(parse(&self.buf[..len], at))
+    }
+
+    /// True when `frame` is the lesson's; and whether it is from us.
+    fn ours(&self, frame: &Frame) -> Option<bool> {
+        let matches = |watched: &SocketAddr, end: &SocketAddr| {
+            watched.port() == end.port() && (watched.ip().is_unspecified() || watched.ip() == end.ip())
+        };
+        for (addr, ours) in &self.watched {
+            if matches(addr, &frame.src) {
+                return Some(*ours);
+            }
+            if matches(addr, &frame.dst) {
+                return Some(!*ours);
+            }
+        }
+        None
+    }
+
+    /// Everything read so far, in order, as lines: what happened before the next call began.
+    pub fn before_next(&mut self, next: Option<u64>, holding: bool) -> Vec<String> {
+        let mut lines = self.under_lines(holding);
+        self.read();
+        let frames = std::mem::take(&mut self.pending);
+        let place = match next {
+            Some(number) => Place::Before { number },
+            None => Place::After,
+        };
+        for frame in frames {
+            lines.extend(self.render(frame, &place, holding));
+        }
+        lines
+    }
+
+    /// At a call's end: the lines to print before its line (what came before it began, or, for a call that waits
+    /// for the peer, while it waited). The segments of its own running are kept for [`under_lines`].
+    pub fn at_call(&mut self, number: u64, name: &str, holding: bool) -> Vec<String> {
+        self.read();
+        let started = self.started.take();
+        let returned = self.returned.take().unwrap_or_else(SystemTime::now);
+        let waits = matches!(name, "accept4" | "recvfrom");
+        let mut lines = self.under_lines(holding);
+        let frames = std::mem::take(&mut self.pending);
+        for frame in frames {
+            if frame.at > returned {
+                self.pending.push(frame);
+            } else if started.is_some_and(|s| frame.at < s) {
+                let place = Place::Before { number };
+                lines.extend(self.render(frame, &place, holding));
+            } else if waits {
+                let place = Place::During { number, name: name.into() };
+                lines.extend(self.render(frame, &place, holding));
+            } else {
+                self.under.push(frame);
+            }
+        }
+        self.under_place = Some(Place::During { number, name: name.into() });
+        lines
+    }
+
+    /// The segments of the last call's running, to print under it.
+    pub fn under_lines(&mut self, holding: bool) -> Vec<String> {
+        let frames = std::mem::take(&mut self.under);
+        let Some(place) = self.under_place.take() else { return Vec::new() };
+        frames.into_iter().flat_map(|f| self.render(f, &place, holding)).collect()
+    }
+
+    /// Reads segments until none of the lesson's has come for `quiet`, or `patience` has passed: the last ACKs
+    /// and FINs after the lesson's last call.
+    pub fn settle(&mut self, quiet: Duration, patience: Duration) {
+        let deadline = Instant::now() + patience;
+        let mut last = Instant::now();
+        while Instant::now() < deadline && last.elapsed() < quiet {
+            let before = self.pending.len();
+            self.read();
+            if self.pending[before..].iter().any(|f| self.ours(f).is_some()) {
+                last = Instant::now();
+            }
+            let mut pfd = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one pollfd, ours.
+            unsafe { libc::poll(&raw mut pfd, 1, 10) };
+        }
+    }
+
+    /// One segment as a transcript line, and into the pcapng file with the same text as its comment. `None` for a
+    /// segment that is not the lesson's.
+    fn render(&mut self, frame: Frame, place: &Place, holding: bool) -> Option<String> {
+        let from_us = self.ours(&frame)?;
+        let peer = if from_us { frame.dst } else { frame.src };
+        // The same peer address again with a new first sequence number is a new connection; with the same one, a
+        // retransmitted SYN.
+        let fresh_syn = frame.flags.syn && !frame.flags.ack && !from_us;
+        let index = match self.conns.iter().rposition(|c| c.peer == peer) {
+            Some(i) if !fresh_syn || self.conns[i].isn[1].is_none_or(|isn| isn == frame.seq) => i,
+            _ => {
+                let label = self.next_label(peer);
+                self.conns.push(Conn::new(peer, label));
+                self.conns.len() - 1
+            }
+        };
+        let conn = &mut self.conns[index];
+        let side = usize::from(!from_us);
+        let isn = *conn.isn[side].get_or_insert(frame.seq);
+        let seq = frame.seq.wrapping_sub(isn);
+        let other = conn.isn[1 - side];
+        let (me, them) = if from_us { ("us", conn.label.as_str()) } else { (conn.label.as_str(), "us") };
+        let flags = frame.flags.name();
+        let mut text = format!("wire: {me} → {them}  {flags}  seq {seq}");
+        if frame.flags.ack {
+            match other {
+                Some(isn) => text.push_str(&format!("  ack {}", frame.ack.wrapping_sub(isn))),
+                None => text.push_str(&format!("  ack {} (absolute)", frame.ack)),
+            }
+        }
+        text.push_str(&format!("  win {}", frame.window));
+        let len = (frame.payload.1 - frame.payload.0) as u64;
+        let end = seq.wrapping_add(len as u32).wrapping_add(u32::from(frame.flags.syn || frame.flags.fin));
+        let retransmitted = (len > 0 || frame.flags.syn || frame.flags.fin)
+            && end <= conn.sent_up_to[side]
+            && (conn.sent_up_to[side] > 0 || (frame.flags.syn && conn.handshake.iter().any(|(f, _)| f == &flags)));
+        conn.sent_up_to[side] = conn.sent_up_to[side].max(end);
+        if len > 0 {
+            // The first payload byte is number 0 of the side's stream: the SYN took sequence number 0.
+            let first = u64::from(seq.wrapping_sub(1));
+            if from_us {
+                text.push_str(&format!("  {len} bytes: {}", carried(&conn.our_calls, first, len)));
+            } else {
+                conn.peer_payload = conn.peer_payload.max(first + len);
+                text.push_str(&format!("  {len} bytes: the {}'s bytes {first}–{}", conn.label, first + len - 1));
+            }
+        }
+        if retransmitted {
+            conn.retransmissions += 1;
+            text.push_str("  (a retransmission: these were sent before)");
+        }
+        let at = describe(place);
+        let step = match conn.handshake.len() {
+            0 => frame.flags.syn && !frame.flags.ack,
+            1 => frame.flags.syn && frame.flags.ack,
+            2 => flags == "ACK" && len == 0 && from_us == conn.syn_from_us,
+            _ => false,
+        };
+        if step && !retransmitted {
+            if conn.handshake.is_empty() {
+                conn.syn_from_us = from_us;
+            }
+            conn.handshake.push((flags.clone(), at.clone()));
+        }
+        if frame.flags.fin {
+            conn.fins.push((from_us, at.clone()));
+        }
+        if frame.flags.rst && conn.rst.is_none() {
+            conn.rst = Some((from_us, at.clone()));
+        }
+        if let Some(pcap) = &mut self.pcap {
+            let comment = format!("{text}, {at}");
+            let block = EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: frame.at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default(),
+                original_len: frame.bytes.len() as u32,
+                data: Cow::Borrowed(&frame.bytes),
+                options: vec![EnhancedPacketOption::Comment(Cow::Owned(comment))],
+            };
+            // A write error shows at the end, when the file is flushed.
+            let _ = pcap.write_block(&block.into_block());
+        }
+        if holding {
+            self.hidden += 1;
+            return None;
+        }
+        self.shown += 1;
+        Some(text)
+    }
+
+    /// The stories the segments tell, one block per connection, and the capture's own losses.
+    pub fn story(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for conn in &self.conns {
+            lines.push(format!("{} {} ↔ us:", conn.label, conn.peer));
+            if conn.handshake.len() == 3 {
+                let (flags, places): (Vec<_>, Vec<_>) =
+                    conn.handshake.iter().map(|(flags, at)| (flags.as_str(), at.as_str())).unzip();
+                let text = if places.iter().all(|p| *p == places[0]) {
+                    format!("{}, all three {}", flags.join(", "), places[0])
+                } else {
+                    conn.handshake.iter().map(|(f, at)| format!("{f} {at}")).collect::<Vec<_>>().join(", ")
+                };
+                lines.push(format!("  the handshake: {text}"));
+            }
+            let who = |from_us: bool| if from_us { "us".to_string() } else { format!("the {}", conn.label) };
+            let whose =
+                |from_us: bool| if from_us { "our side".to_string() } else { format!("the {}'s side", conn.label) };
+            match (&conn.rst, conn.fins.first()) {
+                (Some((rst_us, at)), first_fin) => {
+                    let mut text = format!("  ended by a RST from {}, {at}", who(*rst_us));
+                    if let Some((fin_us, fin_at)) = first_fin {
+                        text.push_str(&format!(" (after a FIN from {}, {fin_at})", who(*fin_us)));
+                    }
+                    lines.push(text);
+                    if *rst_us && conn.peer_payload > conn.read {
+                        lines.push(format!(
+                            "  the {} had sent {} bytes and our calls read {}: a close with bytes unread sends RST, \
+                             not FIN",
+                            conn.label, conn.peer_payload, conn.read
+                        ));
+                    }
+                    lines.push("  no TIME_WAIT on either side: a reset ends the connection at once".into());
+                }
+                (None, Some((first_us, at))) => {
+                    lines.push(format!("  first to close: {}, with a FIN {at}", who(*first_us)));
+                    let second = conn.fins.iter().find(|(us, _)| us != first_us);
+                    match second {
+                        Some((_, at2)) => {
+                            lines.push(format!("  then {} sent its FIN, {at2}", who(!first_us)));
+                            lines.push(format!(
+                                "  TIME_WAIT: {}. By TCP's rules (RFC 9293, 3.6) the side that sent the first \
+                                 FIN keeps the address pair in TIME_WAIT once the other's FIN comes (60 s on Linux)",
+                                whose(*first_us)
+                            ));
+                        }
+                        None => lines.push(format!("  no FIN from {} was seen", who(!first_us))),
+                    }
+                }
+                _ => lines.push("  no FIN or RST was seen: the connection was still open".into()),
+            }
+            let retrans = conn.retransmissions;
+            if retrans > 0 {
+                lines.push(format!("  retransmissions: {retrans} (a segment sent again: the first was not answered)"));
+            }
+        }
+        let mut stats = libc::tpacket_stats { tp_packets: 0, tp_drops: 0 };
+        let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+        // SAFETY: `stats` and `len` live through the call.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_STATISTICS,
+                (&raw mut stats).cast(),
+                &raw mut len,
+            )
+        };
+        if rc == 0 && stats.tp_drops > 0 {
+            lines.push(format!(
+                "the capture missed {} frames on lo (its buffer was full): some segments are not shown",
+                stats.tp_drops
+            ));
+        }
+        lines
+    }
+
+    /// Writes out what the pcapng file still holds.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(pcap) = self.pcap.take() {
+            let mut out = pcap.into_inner();
+            io::Write::flush(&mut out)?;
+        }
+        Ok(())
+    }
+}
+
+impl Conn {
+    fn new(peer: SocketAddr, label: String) -> Conn {
+        Conn {
+            peer,
+            label,
+            isn: [None, None],
+            sent_up_to: [0, 0],
+            our_calls: Vec::new(),
+            read: 0,
+            fins: Vec::new(),
+            rst: None,
+            peer_payload: 0,
+            retransmissions: 0,
+            handshake: Vec::new(),
+            syn_from_us: false,
+        }
+    }
+}
+
+/// Where a segment sits: `before call 6 (accept4)`.
+fn describe(place: &Place) -> String {
+    match place {
+        Place::Before { number } => format!("before call {number}"),
+        Place::During { number, name } => format!("during call {number} ({name})"),
+        Place::After => "after the last call".into(),
+    }
+}
+
+/// Which calls' bytes `len` bytes from stream offset `first` are: `call 9's bytes 0–117 (sendto)`.
+fn carried(calls: &[(u64, &'static str, u64)], first: u64, len: u64) -> String {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for &(number, name, count) in calls {
+        let (from, to) = (first.max(start), (first + len).min(start + count));
+        if from < to {
+            let whole = from == start && to == start + count;
+            pieces.push(if whole {
+                format!("all of call {number}'s ({name})")
+            } else {
+                format!("call {number}'s bytes {}–{} ({name})", from - start, to - start - 1)
+            });
+        }
+        start += count;
+    }
+    if start < first + len {
+        pieces.push(format!(
+            "stream bytes {}–{} (no call of ours is known to have sent them)",
+            first.max(start),
+            first + len - 1
+        ));
+    }
+    pieces.join(" and ")
+}
+
+/// A TCP segment from a frame of `lo` (an Ethernet header of zeros, then IP).
+fn parse(bytes: &[u8], at: SystemTime) -> Option<Frame> {
+    let packet = SlicedPacket::from_ethernet(bytes).ok()?;
+    let (src, dst): (IpAddr, IpAddr) = match packet.net.as_ref()? {
+        NetSlice::Ipv4(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+        NetSlice::Ipv6(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+        NetSlice::Arp(_) => return None,
+    };
+    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else { return None };
+    let payload = tcp.payload();
+    let offset = payload.as_ptr() as usize - bytes.as_ptr() as usize;
+    Some(Frame {
+        at,
+        bytes: bytes.to_vec(),
+        src: SocketAddr::new(src, tcp.source_port()),
+        dst: SocketAddr::new(dst, tcp.destination_port()),
+        seq: tcp.sequence_number(),
+        ack: tcp.acknowledgment_number(),
+        flags: Flags { syn: tcp.syn(), ack: tcp.ack(), fin: tcp.fin(), rst: tcp.rst(), psh: tcp.psh() },
+        window: tcp.window_size(),
+        payload: (offset, offset + payload.len()),
+    })
+}
+
+/// `try_clone_to_owned`, at descriptor `lowest` or above (`fcntl(F_DUPFD_CLOEXEC)`).
+trait DupAbove {
+    fn try_clone_to_owned_at_least(&self, lowest: RawFd) -> io::Result<OwnedFd>;
+}
+
+impl DupAbove for BorrowedFd<'_> {
+    fn try_clone_to_owned_at_least(&self, lowest: RawFd) -> io::Result<OwnedFd> {
+        // SAFETY: duplicating a descriptor we borrow; the new one is ours.
+        let fd = unsafe { libc::fcntl(self.as_raw_fd(), libc::F_DUPFD_CLOEXEC, lowest) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just made for us.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+fn set_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` lives through the call, `len` is its size.
+    if unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (&raw const value).cast(), len) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A new pcapng file at `path`: its section (named after `title`) and the one interface, `lo`.
+fn pcapng(path: &Path, title: &str) -> io::Result<PcapNgWriter<BufWriter<File>>> {
+    let file = File::create(path)?;
+    // Out of the lesson's way too, as the capture socket is: the lesson's sockets keep their numbers.
+    let file = File::from(file.as_fd().try_clone_to_owned_at_least(CAPTURE_FD + 1)?);
+    let file = BufWriter::new(file);
+    let section = SectionHeaderBlock {
+        endianness: pcap_file::Endianness::native(),
+        options: vec![
+            SectionHeaderOption::Comment(Cow::Owned(title.to_string())),
+            SectionHeaderOption::UserApplication(Cow::Borrowed("hhttpp")),
+        ],
+        ..Default::default()
+    };
+    let to_io = |err: pcap_file::PcapError| io::Error::other(err.to_string());
+    let mut writer = PcapNgWriter::with_section_header(file, section).map_err(to_io)?;
+    let interface = InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: FRAME_MAX as u32,
+        // pcap-file writes nanoseconds: say so (the format's default is microseconds).
+        options: vec![
+            InterfaceDescriptionOption::IfName(Cow::Borrowed("lo")),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ],
+    };
+    writer.write_block(&interface.into_block()).map_err(to_io)?;
+    Ok(writer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_names_the_calls_whose_bytes_it_carries() {
+        let calls = [(9, "sendto", 100), (10, "sendto", 50)];
+        assert_eq!(carried(&calls, 0, 100), "all of call 9's (sendto)");
+        assert_eq!(carried(&calls, 90, 20), "call 9's bytes 90–99 (sendto) and call 10's bytes 0–9 (sendto)");
+    }
+
+    #[test]
+    fn flags_are_named_as_people_say_them() {
+        let f = Flags { syn: true, ack: true, ..Flags::default() };
+        assert_eq!(f.name(), "SYN-ACK");
+        assert_eq!(Flags { fin: true, ack: true, ..Flags::default() }.name(), "FIN-ACK");
+    }
+}
