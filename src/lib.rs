@@ -188,10 +188,10 @@ fn capture(
     let note = format!(
         "--packets: the lines marked wire: are TCP segments on lo, caught by hhttpp's own capture socket, not the \
          lesson's: socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, htons(ETH_P_ALL)) moved to fd {}, bound \
-         to lo, read with recvmsg (strace shows those calls; the numbers here count only the lesson's). A segment \
-         above a >>> line came before that call began; under a call's line, while the call ran; accept4 and \
-         recvfrom, which wait for the other side, show what came while they waited between their >>> line and \
-         their own. seq and ack count from each side's first sequence number.",
+         to lo, read with recvmsg (strace shows those calls; the numbers here count only the lesson's). Segments \
+         print in the order they crossed lo: above a >>> line, before that call began; under a call's line, while \
+         it ran or after; for accept4 and recvfrom, which wait for the other side, what came before they returned \
+         is between their >>> line and their own. seq and ack count from each side's first sequence number.",
         capture.fd()
     );
     Ok((Ok(capture), Some(note)))

@@ -89,11 +89,13 @@ impl Flags {
 #[derive(Clone, Debug)]
 pub enum Place {
     /// Before call `number` began.
-    Before { number: u64 },
+    Before { number: u64, name: String },
+    /// After call `number` returned, before the next began.
+    After { number: u64 },
     /// While call `number` ran.
     During { number: u64, name: String },
-    /// After the lesson's last call.
-    After,
+    /// Before the lesson's first call.
+    First,
 }
 
 /// One connection as the segments show it.
@@ -140,6 +142,8 @@ pub struct Capture {
     /// Segments printed (or counted in a summarised run), and those left out of a summarised run.
     pub shown: u64,
     pub hidden: u64,
+    /// The number of the last call made.
+    last_call: u64,
     buf: Vec<u8>,
 }
 
@@ -193,6 +197,7 @@ impl Capture {
             returned: None,
             shown: 0,
             hidden: 0,
+            last_call: 0,
             buf: vec![0; FRAME_MAX],
         })
     }
@@ -342,10 +347,8 @@ impl Capture {
         let mut lines = self.under_lines(holding);
         self.read();
         let frames = std::mem::take(&mut self.pending);
-        let place = match next {
-            Some(number) => Place::Before { number },
-            None => Place::After,
-        };
+        let last = next.map_or(self.last_call, |next| next - 1);
+        let place = if last == 0 { Place::First } else { Place::After { number: last } };
         for frame in frames {
             lines.extend(self.render(frame, &place, holding));
         }
@@ -365,7 +368,7 @@ impl Capture {
             if frame.at > returned {
                 self.pending.push(frame);
             } else if started.is_some_and(|s| frame.at < s) {
-                let place = Place::Before { number };
+                let place = Place::Before { number, name: name.into() };
                 lines.extend(self.render(frame, &place, holding));
             } else if waits {
                 let place = Place::During { number, name: name.into() };
@@ -375,6 +378,7 @@ impl Capture {
             }
         }
         self.under_place = Some(Place::During { number, name: name.into() });
+        self.last_call = number;
         lines
     }
 
@@ -385,21 +389,47 @@ impl Capture {
         frames.into_iter().flat_map(|f| self.render(f, &place, holding)).collect()
     }
 
-    /// Reads segments until none of the lesson's has come for `quiet`, or `patience` has passed: the last ACKs
-    /// and FINs after the lesson's last call.
+    /// Reads segments until every connection seen has ended (a FIN each way, or a RST) and none of the lesson's
+    /// has come for `quiet`, or until `patience` has passed: the last ACKs and FINs after the lesson's last call.
     pub fn settle(&mut self, quiet: Duration, patience: Duration) {
         let deadline = Instant::now() + patience;
         let mut last = Instant::now();
-        while Instant::now() < deadline && last.elapsed() < quiet {
+        loop {
             let before = self.pending.len();
             self.read();
             if self.pending[before..].iter().any(|f| self.ours(f).is_some()) {
                 last = Instant::now();
             }
+            if Instant::now() >= deadline || (self.all_ended() && last.elapsed() >= quiet) {
+                return;
+            }
             let mut pfd = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
             // SAFETY: one pollfd, ours.
             unsafe { libc::poll(&raw mut pfd, 1, 10) };
         }
+    }
+
+    /// True when every connection, with the segments not yet printed, has seen a FIN each way or a RST.
+    fn all_ended(&self) -> bool {
+        let mut ends: HashMap<SocketAddr, (bool, bool, bool)> = HashMap::new();
+        for conn in &self.conns {
+            let e = ends.entry(conn.peer).or_default();
+            e.0 |= conn.fins.iter().any(|f| f.0);
+            e.1 |= conn.fins.iter().any(|f| !f.0);
+            e.2 |= conn.rst.is_some();
+        }
+        for frame in &self.pending {
+            let Some(from_us) = self.ours(frame) else { continue };
+            let peer = if from_us { frame.dst } else { frame.src };
+            let e = ends.entry(peer).or_default();
+            if frame.flags.syn && !frame.flags.ack {
+                *e = (false, false, false);
+            }
+            e.0 |= frame.flags.fin && from_us;
+            e.1 |= frame.flags.fin && !from_us;
+            e.2 |= frame.flags.rst;
+        }
+        ends.values().all(|&(ours, theirs, rst)| rst || (ours && theirs))
     }
 
     /// One segment as a transcript line, and into the pcapng file with the same text as its comment. `None` for a
@@ -601,9 +631,10 @@ impl Conn {
 /// Where a segment sits: `before call 6 (accept4)`.
 fn describe(place: &Place) -> String {
     match place {
-        Place::Before { number } => format!("before call {number}"),
+        Place::Before { number, name } => format!("before call {number} ({name}) began"),
         Place::During { number, name } => format!("during call {number} ({name})"),
-        Place::After => "after the last call".into(),
+        Place::After { number } => format!("after call {number}"),
+        Place::First => "before the first call".into(),
     }
 }
 

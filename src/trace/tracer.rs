@@ -265,16 +265,20 @@ impl Tracer {
         let Some(capture) = &self.capture else { return Ok(()) };
         let mut capture = capture.borrow_mut();
         capture.settle(WIRE_QUIET, SETTLE);
-        let mut lines = capture.before_next(None, false);
-        if !self.is_quiet() {
-            let story = capture.story();
-            lines.push(String::new());
-            lines.push(format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.shown));
-            lines.extend(story);
-        }
+        let lines = capture.before_next(None, false);
+        let story = capture.story();
+        let heading = format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.shown);
         capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
         drop(capture);
-        self.wire(&lines)
+        self.wire(&lines)?;
+        if self.is_quiet() {
+            return Ok(());
+        }
+        self.print(|t| {
+            t.line("")?;
+            t.line(&heading)
+        })?;
+        self.wire(&story)
     }
 
     /// Pushes everything written so far out.

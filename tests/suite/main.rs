@@ -9,6 +9,7 @@ mod check;
 mod folder;
 mod inputs;
 mod lessons;
+mod packets;
 mod robustness;
 mod sendfile;
 mod strace;
