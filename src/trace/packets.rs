@@ -22,6 +22,9 @@ use std::io::{self, BufWriter};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
@@ -98,6 +101,94 @@ pub enum Place {
     First,
 }
 
+/// The thread that reads the capture socket while the lesson's calls block (a long `sendall`, an `accept4`), so
+/// that the kernel's queue for it never fills; the frames wait in `frames` for the tracer to print them.
+struct Reader {
+    fd: Arc<OwnedFd>,
+    frames: Arc<Mutex<Vec<Frame>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reader {
+    fn start(fd: OwnedFd) -> Reader {
+        let fd = Arc::new(fd);
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (t_fd, t_frames, t_stop) = (fd.clone(), frames.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !t_stop.load(Ordering::Relaxed) {
+                let mut pfd = libc::pollfd { fd: t_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: one pollfd, ours.
+                if unsafe { libc::poll(&raw mut pfd, 1, 20) } > 0 {
+                    // Read under the lock, so that frames keep their order whoever reads them.
+                    let mut frames = t_frames.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    drain(&t_fd, &mut frames);
+                }
+            }
+        });
+        Reader { fd, frames, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads every frame the kernel has queued on `fd` into `frames`, keeping the incoming copies of TCP segments.
+fn drain(fd: &OwnedFd, frames: &mut Vec<Frame>) {
+    let mut buf = vec![0u8; FRAME_MAX];
+    loop {
+        match read_one(fd, &mut buf) {
+            Ok(Some(frame)) => frames.push(frame),
+            Ok(None) => continue,
+            Err(_) => break,
+        }
+    }
+}
+
+/// One frame: `Ok(None)` for one we do not keep (outgoing copy, not TCP); `Err` when none is queued.
+fn read_one(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Frame>> {
+    // SAFETY: all zeroes is a valid sockaddr_ll and msghdr.
+    let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let mut control = [0u64; 16];
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&raw mut from).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: every pointer in `msg` points at memory that outlives the call, with its size.
+    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, libc::MSG_TRUNC) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if from.sll_pkttype == PACKET_OUTGOING {
+        return Ok(None);
+    }
+    let mut at = SystemTime::now();
+    // SAFETY: the CMSG macros walk the control buffer the kernel filled, within msg_controllen.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == SO_TIMESTAMPNS {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                at = SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+            }
+            cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
+        }
+    }
+    let len = (n as usize).min(buf.len());
+    Ok(parse(&buf[..len], at))
+}
+
 /// One connection as the segments show it.
 #[derive(Debug)]
 struct Conn {
@@ -125,7 +216,7 @@ struct Conn {
 
 /// The capture: its socket, the segments read but not yet printed, the connections they belong to.
 pub struct Capture {
-    fd: OwnedFd,
+    reader: Reader,
     pcap: Option<PcapNgWriter<BufWriter<File>>>,
     /// Endpoints of the lesson: (address, true when it is ours). A listening socket is ours; `fetch` watches the
     /// server it connects to.
@@ -144,7 +235,6 @@ pub struct Capture {
     pub hidden: u64,
     /// The number of the last call made.
     last_call: u64,
-    buf: Vec<u8>,
 }
 
 impl Capture {
@@ -182,10 +272,13 @@ impl Capture {
             return Err(io::Error::last_os_error());
         }
         set_int(&fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)?;
-        // A bigger buffer is a wish the kernel may trim (to net.core.rmem_max); drops are counted and reported.
-        let _ = set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, CAPTURE_BUFFER as libc::c_int);
+        // A bigger buffer: root may pass net.core.rmem_max (SO_RCVBUFFORCE); others get what it allows. Drops are
+        // counted and reported.
+        if set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, CAPTURE_BUFFER as libc::c_int).is_err() {
+            let _ = set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, CAPTURE_BUFFER as libc::c_int);
+        }
         Ok(Capture {
-            fd,
+            reader: Reader::start(fd),
             pcap: None,
             watched: Vec::new(),
             conns: Vec::new(),
@@ -198,7 +291,6 @@ impl Capture {
             shown: 0,
             hidden: 0,
             last_call: 0,
-            buf: vec![0; FRAME_MAX],
         })
     }
 
@@ -211,7 +303,7 @@ impl Capture {
 
     /// The descriptor the capture reads on.
     pub fn fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.reader.fd.as_raw_fd()
     }
 
     /// Keeps the segments to or from `addr`: ours when `ours` (a listening socket), the peer's otherwise.
@@ -278,52 +370,11 @@ impl Capture {
         }
     }
 
-    /// Reads every segment the kernel has queued for us.
+    /// Takes every segment read so far: the reader thread's, and any still queued in the kernel.
     pub fn read(&mut self) {
-        loop {
-            match self.read_one() {
-                Ok(Some(frame)) => self.pending.push(frame),
-                Ok(None) => continue,
-                Err(_) => break,
-            }
-        }
-    }
-
-    /// One frame: `Ok(None)` for one we do not keep (outgoing copy, not TCP); `Err` when none is queued.
-    fn read_one(&mut self) -> io::Result<Option<Frame>> {
-        // SAFETY: all zeroes is a valid sockaddr_ll, msghdr and iovec.
-        let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        let mut iov = libc::iovec { iov_base: self.buf.as_mut_ptr().cast(), iov_len: self.buf.len() };
-        let mut control = [0u64; 16];
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_name = (&raw mut from).cast();
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-        msg.msg_iov = &raw mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of_val(&control);
-        // SAFETY: every pointer in `msg` points at memory that outlives the call, with its size.
-        let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &raw mut msg, libc::MSG_TRUNC) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if from.sll_pkttype == PACKET_OUTGOING {
-            return Ok(None);
-        }
-        let mut at = SystemTime::now();
-        // SAFETY: the CMSG macros walk the control buffer the kernel filled, within msg_controllen.
-        unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
-            while !cmsg.is_null() {
-                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == SO_TIMESTAMPNS {
-                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
-                    at = SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-                }
-                cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
-            }
-        }
-        let len = (n as usize).min(self.buf.len());
-        Ok(parse(&self.buf[..len], at))
+        let mut frames = self.reader.frames.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        drain(&self.reader.fd, &mut frames);
+        self.pending.append(&mut frames);
     }
 
     /// True when `frame` is the lesson's; and whether it is from us.
@@ -403,7 +454,7 @@ impl Capture {
             if Instant::now() >= deadline || (self.all_ended() && last.elapsed() >= quiet) {
                 return;
             }
-            let mut pfd = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd { fd: self.reader.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
             // SAFETY: one pollfd, ours.
             unsafe { libc::poll(&raw mut pfd, 1, 10) };
         }
@@ -476,7 +527,7 @@ impl Capture {
                 text.push_str(&format!("  {len} bytes: {}", carried(&conn.our_calls, first, len)));
             } else {
                 conn.peer_payload = conn.peer_payload.max(first + len);
-                text.push_str(&format!("  {len} bytes: the {}'s bytes {first}–{}", conn.label, first + len - 1));
+                text.push_str(&format!("  {len} bytes: {}'s bytes {first}–{}", conn.label, first + len - 1));
             }
         }
         if retransmitted {
@@ -561,7 +612,8 @@ impl Capture {
                     let second = conn.fins.iter().find(|(us, _)| us != first_us);
                     match second {
                         Some((_, at2)) => {
-                            lines.push(format!("  then {} sent its FIN, {at2}", who(!first_us)));
+                            let subject = if *first_us { format!("the {}", conn.label) } else { "we".into() };
+                            lines.push(format!("  then {subject} sent a FIN, {at2}"));
                             lines.push(format!(
                                 "  TIME_WAIT: {}. By TCP's rules (RFC 9293, 3.6) the side that sent the first \
                                  FIN keeps the address pair in TIME_WAIT once the other's FIN comes (60 s on Linux)",
@@ -583,7 +635,7 @@ impl Capture {
         // SAFETY: `stats` and `len` live through the call.
         let rc = unsafe {
             libc::getsockopt(
-                self.fd.as_raw_fd(),
+                self.reader.fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 PACKET_STATISTICS,
                 (&raw mut stats).cast(),

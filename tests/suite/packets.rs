@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use etherparse::{SlicedPacket, TransportSlice};
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
 
 use crate::common::{self, Need, REQUEST, Running};
@@ -121,15 +122,19 @@ fn echo_request_sends_the_first_fin_and_keeps_the_time_wait() {
 }
 
 /// The payload of every TCP segment in a pcapng file, and how many segments it holds: (client's bytes, ours).
-fn read_pcap(path: &std::path::Path, port: u16) -> (usize, Vec<u8>, Vec<u8>) {
+fn read_pcap(path: &std::path::Path, port: u16) -> (Vec<String>, Vec<u8>, Vec<u8>) {
     let file = std::fs::File::open(path).expect("open the pcapng file");
     let mut reader = PcapNgReader::new(file).expect("a pcapng file");
-    let (mut segments, mut theirs, mut ours) = (0, Vec::new(), Vec::new());
+    let (mut segments, mut theirs, mut ours) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(block) = reader.next_block() {
         let Block::EnhancedPacket(packet) = block.expect("a block") else { continue };
         let sliced = SlicedPacket::from_ethernet(&packet.data).expect("an Ethernet frame");
         let Some(TransportSlice::Tcp(tcp)) = sliced.transport else { continue };
-        segments += 1;
+        let comment = packet.options.iter().find_map(|option| match option {
+            EnhancedPacketOption::Comment(text) => Some(text.to_string()),
+            _ => None,
+        });
+        segments.push(comment.expect("each packet has its transcript line as a comment"));
         if tcp.source_port() == port {
             ours.extend_from_slice(tcp.payload());
         } else {
@@ -153,8 +158,13 @@ fn the_pcap_file_holds_the_segments_shown_and_their_bytes_are_the_calls_bytes() 
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .expect("the port");
-    let (segments, theirs, ours) = read_pcap(&path, port);
-    assert_eq!(segments, wire(&transcript).len(), "{transcript}");
+    let (comments, theirs, ours) = read_pcap(&path, port);
+    let segments = comments.len();
+    let lines = wire(&transcript);
+    assert_eq!(segments, lines.len(), "{transcript}");
+    for (comment, line) in comments.iter().zip(&lines) {
+        assert!(comment.starts_with(&format!("{line}, ")), "{comment:?} for {line:?}");
+    }
     assert!(transcript.contains(&format!("on the wire, {segments} TCP segments")), "{transcript}");
     assert_eq!(theirs, common::dumped_bytes(&transcript, "◀ received"));
     assert_eq!(ours, common::dumped_bytes(&transcript, "▶ sent"));
