@@ -34,7 +34,13 @@ use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
 
-use super::diagram::{Event, Side};
+use super::diagram::{Event, Side, WIDTH, arrow};
+use super::format::plural;
+
+/// The segment pictures drawn: the last connections' (a server that ran long had many).
+const PICTURES: usize = 3;
+/// The arrows drawn for one connection; the rest are in the transcript above.
+const ARROWS: usize = 24;
 
 /// The capture's socket is moved to this descriptor, out of the lesson's way: the lesson's sockets get the very
 /// numbers they get without `--packets` (3 for the listener, 4 for the connection).
@@ -210,6 +216,8 @@ struct Conn {
     peer_payload: u64,
     retransmissions: u64,
     handshake: Vec<(String, String)>,
+    /// Each segment as an arrow: toward the server?, its label, where it sat beside the calls.
+    arrows: Vec<(bool, String, String)>,
     /// True when we sent the SYN (`fetch`).
     syn_from_us: bool,
 }
@@ -547,6 +555,9 @@ impl Capture {
             }
             conn.handshake.push((flags.clone(), at.clone()));
         }
+        let label = if len > 0 { format!("{flags}, {}", plural(len, "byte", "bytes")) } else { flags.clone() };
+        let to_server = if conn.label == "server" { from_us } else { !from_us };
+        conn.arrows.push((to_server, label, at.clone()));
         if frame.flags.fin {
             conn.fins.push((from_us, at.clone()));
         }
@@ -598,7 +609,12 @@ impl Capture {
                         text.push_str(&format!(" (after a FIN from {}, {fin_at})", who(*fin_us)));
                     }
                     lines.push(text);
-                    if *rst_us && conn.peer_payload > conn.read {
+                    if *rst_us && first_fin.is_some_and(|(fin_us, _)| *fin_us) {
+                        lines.push(format!(
+                            "  the {}'s bytes came after our FIN: a closed socket answers bytes with RST",
+                            conn.label
+                        ));
+                    } else if *rst_us && conn.peer_payload > conn.read {
                         lines.push(format!(
                             "  the {} had sent {} bytes and our calls read {}: a close with bytes unread sends RST, \
                              not FIN",
@@ -651,6 +667,32 @@ impl Capture {
         lines
     }
 
+    /// The segments as arrows between the two sides, one picture per connection (the last [`PICTURES`]), each
+    /// beside the call it came before or during.
+    pub fn picture(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let skip = self.conns.len().saturating_sub(PICTURES);
+        for conn in self.conns.iter().skip(skip) {
+            let (left, right) =
+                if conn.label == "server" { ("client (us)", "server") } else { ("client", "server (us)") };
+            lines.push(String::new());
+            lines.push(format!("{left:<w$}{right}", w = WIDTH + 1));
+            lines.push(format!("│{:w$}│", "", w = WIDTH));
+            let mut last_at = "";
+            for (shown, (to_server, label, at)) in conn.arrows.iter().enumerate() {
+                if shown == ARROWS {
+                    lines.push(format!("… {} more segments, listed above", conn.arrows.len() - ARROWS));
+                    break;
+                }
+                let beside = if at == last_at { "" } else { at.as_str() };
+                last_at = at;
+                lines.push(format!("│{}│  {beside}", arrow(*to_server, label)).trim_end().to_string());
+            }
+            lines.push(format!("(the {}: {})", conn.label, conn.peer));
+        }
+        lines
+    }
+
     /// Writes out what the pcapng file still holds.
     pub fn finish(&mut self) -> io::Result<()> {
         if let Some(pcap) = self.pcap.take() {
@@ -675,6 +717,7 @@ impl Conn {
             peer_payload: 0,
             retransmissions: 0,
             handshake: Vec::new(),
+            arrows: Vec::new(),
             syn_from_us: false,
         }
     }

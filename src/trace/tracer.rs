@@ -77,7 +77,8 @@ impl Tracer {
     }
 
     fn wire(&self, lines: &[String]) -> Result<(), Error> {
-        self.print(|t| lines.iter().try_for_each(|line| t.note(line)))
+        // An empty line has no indent: trailing white space does not survive editors.
+        self.print(|t| lines.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note(line) }))
     }
 
     /// With `--step`, explains the call `name` is about to make and waits for the learner. Without it, nothing.
@@ -266,7 +267,8 @@ impl Tracer {
         let mut capture = capture.borrow_mut();
         capture.settle(WIRE_QUIET, SETTLE);
         let lines = capture.before_next(None, false);
-        let story = capture.story();
+        let mut story = capture.story();
+        story.extend(capture.picture());
         let heading = format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.shown);
         capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
         drop(capture);
