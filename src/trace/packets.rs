@@ -238,8 +238,8 @@ pub struct Capture {
     under_place: Option<Place>,
     started: Option<SystemTime>,
     returned: Option<SystemTime>,
-    /// Segments printed (or counted in a summarised run), and those left out of a summarised run.
-    pub shown: u64,
+    /// Every segment of the lesson's seen so far, and those left out of the summarised run going on.
+    pub seen: u64,
     pub hidden: u64,
     /// The number of the last call made.
     last_call: u64,
@@ -296,7 +296,7 @@ impl Capture {
             under_place: None,
             started: None,
             returned: None,
-            shown: 0,
+            seen: 0,
             hidden: 0,
             last_call: 0,
         })
@@ -365,7 +365,7 @@ impl Capture {
 
     fn conn_of_fd(&mut self, fd: RawFd) -> Option<&mut Conn> {
         let peer = *self.fd_peer.get(&fd)?;
-        self.conns.iter_mut().find(|c| c.peer == peer)
+        self.conns.iter_mut().rev().find(|c| c.peer == peer)
     }
 
     fn next_label(&self, peer: SocketAddr) -> String {
@@ -576,11 +576,11 @@ impl Capture {
             // A write error shows at the end, when the file is flushed.
             let _ = pcap.write_block(&block.into_block());
         }
+        self.seen += 1;
         if holding {
             self.hidden += 1;
             return None;
         }
-        self.shown += 1;
         Some(text)
     }
 

@@ -269,7 +269,7 @@ impl Tracer {
         let lines = capture.before_next(None, false);
         let mut story = capture.story();
         story.extend(capture.picture());
-        let heading = format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.shown);
+        let heading = format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.seen);
         capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
         drop(capture);
         self.wire(&lines)?;
