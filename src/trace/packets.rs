@@ -643,7 +643,7 @@ impl Capture {
             }
             let retrans = conn.retransmissions;
             if retrans > 0 {
-                lines.push(format!("  retransmissions: {retrans} (a segment sent again: the first was not answered)"));
+                lines.push(format!("  retransmissions: {retrans} (TCP sends again what is not acknowledged in time)"));
             }
         }
         let mut stats = libc::tpacket_stats { tp_packets: 0, tp_drops: 0 };
