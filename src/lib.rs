@@ -14,7 +14,8 @@
 //!   ([`lessons::LESSONS`]) of them. Adding a lesson is a new file there and one entry in the list.
 //! - [`trace`]: the traced socket ([`trace::TracedSocket`]), the only code that makes the lessons' socket calls;
 //!   the printer ([`trace::Transcript`]), which only prints; the record of what the calls did
-//!   ([`trace::Record`]); and the kernel's TCP table ([`trace::tcp`]).
+//!   ([`trace::Record`]); the kernel's TCP table ([`trace::tcp`]); and the wire, `--packets`
+//!   ([`trace::packets`]).
 //! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head, the one
 //!   `Content-Type` policy.
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote. Its client is the one other piece of code

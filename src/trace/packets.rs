@@ -1,19 +1,22 @@
-//! `--packets`: the wire's account. The TCP segments each call caused, captured on the loopback interface and
-//! printed beside the calls, and (`--pcap FILE`) written as pcapng for Wireshark, tcpdump and tshark.
+//! `--packets`: the wire's account. The TCP segments of the lesson's connections, captured on the loopback
+//! interface and printed beside the calls, and (`--pcap FILE`) written as pcapng for Wireshark, tcpdump and tshark.
 //!
 //! We capture with an `AF_PACKET` socket bound to `lo`, made before the lesson's first call (it needs
 //! `CAP_NET_RAW`). On `lo` the kernel hands such a socket every segment twice, once going out and once coming in;
-//! we keep the incoming copy, as tcpdump does. The socket is non-blocking and read whenever the tracer prints, so
-//! each segment lands in the transcript at the moment it crossed `lo`, judged by the kernel's own timestamp on it:
+//! we keep the incoming copy, as tcpdump does. A thread of ours reads it as segments come, so the kernel's queue
+//! never fills while a call blocks; the tracer takes what was read whenever it prints, and places each segment by
+//! the kernel's own timestamp on it, against the moments each call began and returned:
 //!
 //! - above a call's `>>>` line: before the call began;
-//! - between the `>>>` line and the call's line, for the calls that wait for the peer (`accept4`, `recvfrom`):
-//!   while the call waited;
-//! - under the call's line, for the other calls: while the call ran (what it made the kernel send, and the peer's
-//!   answers on `lo`, which come back inside the same call).
+//! - for the calls that wait for the peer (`accept4`, `recvfrom`), between the `>>>` line and the call's line:
+//!   before the call returned (the story at the end says which came before it began, which while it waited);
+//! - under the other calls' lines: while the call ran (what it made the kernel send, and the peer's answers on
+//!   `lo`, which come back inside the same call), or after it returned.
 //!
-//! Segments are parsed with `etherparse`. Sequence numbers are shown relative to each side's first (its SYN's),
-//! as tcpdump and Wireshark do, so they are the same in every run.
+//! Only the lesson's segments are kept: those to or from the address it listens on, or the server it connects to.
+//! Segments are parsed with `etherparse`. Sequence numbers are shown relative to each side's first (its SYN's), as
+//! tcpdump and Wireshark do, so they are the same in every run. A production server would capture nothing of the
+//! sort; a packet capture costs a copy of every segment, which is why it is a flag.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -415,7 +418,7 @@ impl Capture {
     }
 
     /// At a call's end: the lines to print before its line (what came before it began, or, for a call that waits
-    /// for the peer, while it waited). The segments of its own running are kept for [`under_lines`].
+    /// for the peer, while it waited). The segments of its own running are kept for [`under_lines`](Self::under_lines).
     pub fn at_call(&mut self, number: u64, name: &str, holding: bool) -> Vec<String> {
         self.read();
         let started = self.started.take();
@@ -667,7 +670,7 @@ impl Capture {
         lines
     }
 
-    /// The segments as arrows between the two sides, one picture per connection (the last [`PICTURES`]), each
+    /// The segments as arrows between the two sides, one picture per connection (the last three), each
     /// beside the call it came before or during.
     pub fn picture(&self) -> Vec<String> {
         let mut lines = Vec::new();
