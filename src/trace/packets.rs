@@ -246,6 +246,8 @@ pub struct Capture {
     pub hidden: u64,
     /// The number of the last call made.
     last_call: u64,
+    /// True once [`finish`](Self::finish) has run: the account is closed.
+    done: bool,
 }
 
 impl Capture {
@@ -302,6 +304,7 @@ impl Capture {
             seen: 0,
             hidden: 0,
             last_call: 0,
+            done: false,
         })
     }
 
@@ -406,6 +409,10 @@ impl Capture {
 
     /// Everything read so far, in order, as lines: what happened before the next call began.
     pub fn before_next(&mut self, next: Option<u64>, holding: bool) -> Vec<String> {
+        if self.done {
+            // The account is printed: what comes later (a stray ACK) would land after it, and not in the file.
+            return Vec::new();
+        }
         let mut lines = self.under_lines(holding);
         self.read();
         let frames = std::mem::take(&mut self.pending);
@@ -698,6 +705,7 @@ impl Capture {
 
     /// Writes out what the pcapng file still holds.
     pub fn finish(&mut self) -> io::Result<()> {
+        self.done = true;
         if let Some(pcap) = self.pcap.take() {
             let mut out = pcap.into_inner();
             io::Write::flush(&mut out)?;
