@@ -3,9 +3,10 @@
 //!
 //! We capture with an `AF_PACKET` socket bound to `lo`, made before the lesson's first call (it needs
 //! `CAP_NET_RAW`). On `lo` the kernel hands such a socket every segment twice, once going out and once coming in;
-//! we keep the incoming copy, as tcpdump does. A thread of ours reads it as segments come, so the kernel's queue
-//! never fills while a call blocks; the tracer takes what was read whenever it prints, and places each segment by
-//! the kernel's own timestamp on it, against the moments each call began and returned:
+//! we keep the copy going out, which the kernel queues in the sending side's own call (tcpdump keeps the other; the
+//! count is the same). A thread of ours reads it as segments come, so the kernel's queue never fills while a call
+//! blocks; the tracer also reads it just before each call and just after it returns, and places each segment by
+//! when it was first seen, against those moments:
 //!
 //! - above a call's `>>>` line: before the call began;
 //! - for the calls that wait for the peer (`accept4`, `recvfrom`), between the `>>>` line and the call's line:
@@ -179,7 +180,10 @@ fn read_one(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<Frame>> {
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    if from.sll_pkttype == PACKET_OUTGOING {
+    // On lo each segment is seen going out, then coming in. We keep the copy going out: the kernel queues it for
+    // us in the sender's own call, so a segment is never seen later than the call that sent it returned (the copy
+    // coming in may wait for the receiving side's turn on a busy machine).
+    if from.sll_pkttype != PACKET_OUTGOING {
         return Ok(None);
     }
     let mut at = SystemTime::now();
@@ -239,8 +243,9 @@ pub struct Capture {
     /// Read while the last call ran, printed under it once its bytes are counted.
     under: Vec<Frame>,
     under_place: Option<Place>,
-    started: Option<SystemTime>,
-    returned: Option<SystemTime>,
+    /// How many of `pending` had been read when the current call began, and when it returned.
+    started: Option<usize>,
+    returned: Option<usize>,
     /// Every segment of the lesson's seen so far, and those left out of the summarised run going on.
     pub seen: u64,
     pub hidden: u64,
@@ -328,13 +333,20 @@ impl Capture {
     }
 
     /// A call is about to be made.
+    ///
+    /// We read the capture now: whatever the kernel has queued for it crossed `lo` before the call.
     pub fn started(&mut self) {
-        self.started = Some(SystemTime::now());
+        self.read();
+        self.started = Some(self.pending.len());
     }
 
     /// The call just returned.
+    ///
+    /// We read the capture now: whatever it holds beyond what it held when the call began crossed `lo` while the
+    /// call ran.
     pub fn returned(&mut self) {
-        self.returned = Some(SystemTime::now());
+        self.read();
+        self.returned = Some(self.pending.len());
     }
 
     /// What a call did to a connection: which descriptor is which connection, whose bytes our calls sent.
@@ -428,15 +440,15 @@ impl Capture {
     /// for the peer, while it waited). The segments of its own running are kept for [`under_lines`](Self::under_lines).
     pub fn at_call(&mut self, number: u64, name: &str, holding: bool) -> Vec<String> {
         self.read();
-        let started = self.started.take();
-        let returned = self.returned.take().unwrap_or_else(SystemTime::now);
+        let started = self.started.take().unwrap_or(0);
+        let returned = self.returned.take().unwrap_or(self.pending.len()).max(started);
         let waits = matches!(name, "accept4" | "recvfrom");
         let mut lines = self.under_lines(holding);
         let frames = std::mem::take(&mut self.pending);
-        for frame in frames {
-            if frame.at > returned {
+        for (i, frame) in frames.into_iter().enumerate() {
+            if i >= returned {
                 self.pending.push(frame);
-            } else if started.is_some_and(|s| frame.at < s) {
+            } else if i < started {
                 let place = Place::Before { number, name: name.into() };
                 lines.extend(self.render(frame, &place, holding));
             } else if waits {
