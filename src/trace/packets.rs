@@ -295,7 +295,12 @@ impl Capture {
         if set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, CAPTURE_BUFFER as libc::c_int).is_err() {
             let _ = set_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, CAPTURE_BUFFER as libc::c_int);
         }
-        Ok(Capture {
+        Ok(Capture::reading(fd))
+    }
+
+    /// A capture that reads `fd`.
+    fn reading(fd: OwnedFd) -> Capture {
+        Capture {
             reader: Reader::start(fd),
             pcap: None,
             watched: Vec::new(),
@@ -310,7 +315,7 @@ impl Capture {
             hidden: 0,
             last_call: 0,
             done: false,
-        })
+        }
     }
 
     /// Also writes every segment of the lesson to a new pcapng file at `path`, with `title` (the lesson's
@@ -870,6 +875,59 @@ mod tests {
         let calls = [(9, "sendto", 100), (10, "sendto", 50)];
         assert_eq!(carried(&calls, 0, 100), "all of call 9's (sendto)");
         assert_eq!(carried(&calls, 90, 20), "call 9's bytes 90–99 (sendto) and call 10's bytes 0–9 (sendto)");
+    }
+
+    /// A segment of the lesson's, as `lo` would carry it.
+    fn segment(from: u16, to: u16, seq: u32, ack: Option<u32>, flags: &str, payload: &[u8]) -> Frame {
+        let mut builder = etherparse::PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64)
+            .tcp(from, to, seq, 512);
+        if flags.contains("SYN") {
+            builder = builder.syn();
+        }
+        if flags.contains("RST") {
+            builder = builder.rst();
+        }
+        if let Some(ack) = ack {
+            builder = builder.ack(ack);
+        }
+        let mut bytes = Vec::new();
+        builder.write(&mut bytes, payload).expect("a segment");
+        parse(&bytes, SystemTime::now()).expect("a TCP segment")
+    }
+
+    #[test]
+    fn segments_are_shown_relative_to_each_sides_first_and_tell_their_story() {
+        // A pipe stands in for the capture socket: the test hands the segments over itself.
+        let (reader, _writer) = std::io::pipe().expect("a pipe");
+        let mut capture = Capture::reading(OwnedFd::from(reader));
+        capture.watch("127.0.0.1:8338".parse().expect("an address"), true);
+        capture.pending = vec![
+            segment(50000, 8338, 1000, None, "SYN", b""),
+            segment(50000, 8338, 1000, None, "SYN", b""),
+            segment(8338, 50000, 7000, Some(1001), "SYN", b""),
+            segment(50000, 8338, 1001, Some(7001), "", b""),
+            segment(50000, 8338, 1001, Some(7001), "", b"HELLO"),
+            segment(9999, 9998, 1, None, "SYN", b""),
+            segment(8338, 50000, 7001, Some(1006), "RST", b""),
+        ];
+        let lines = capture.before_next(Some(6), false);
+        assert_eq!(
+            lines,
+            [
+                "wire: client → us  SYN  seq 0  win 512",
+                "wire: client → us  SYN  seq 0  win 512  (a retransmission: these were sent before)",
+                "wire: us → client  SYN-ACK  seq 0  ack 1  win 512",
+                "wire: client → us  ACK  seq 1  ack 1  win 512",
+                "wire: client → us  ACK  seq 1  ack 1  win 512  5 bytes: client's bytes 0–4",
+                "wire: us → client  RST-ACK  seq 1  ack 6  win 512",
+            ],
+            "a segment of another port is not the lesson's"
+        );
+        let story = capture.story();
+        assert!(story.contains(&"  ended by a RST from us, after call 5".to_string()), "{story:?}");
+        assert!(story.iter().any(|l| l.contains("the client had sent 5 bytes and our calls read 0")), "{story:?}");
+        assert!(story.iter().any(|l| l.starts_with("  retransmissions: 1")), "{story:?}");
     }
 
     #[test]
