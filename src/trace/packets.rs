@@ -673,6 +673,15 @@ impl Capture {
                 lines.push(format!("  retransmissions: {retrans} (TCP sends again what is not acknowledged in time)"));
             }
         }
+        if let Some((addr, _)) = self.watched.iter().find(|(addr, _)| !addr.ip().is_loopback()) {
+            lines.push(if addr.ip().is_unspecified() {
+                "the capture listens on lo only: connections from other machines come in by another interface, and \
+                 their segments are not seen"
+                    .to_string()
+            } else {
+                format!("the capture listens on lo only: segments to or from {addr} go by another interface, unseen")
+            });
+        }
         let mut stats = libc::tpacket_stats { tp_packets: 0, tp_drops: 0 };
         let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
         // SAFETY: `stats` and `len` live through the call.
