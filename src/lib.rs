@@ -129,7 +129,9 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     let number = lessons::number(lesson);
     // Made before the heading and the lesson's first call, so that it sees the first segment.
     let capture = capture(lesson, common)?;
-    if let Ok(capture) = capture.0 {
+    let (capture, note) = capture;
+    let captured = capture.is_ok();
+    if let Ok(capture) = capture {
         tracer = tracer.with_capture(capture);
     }
     tracer.heading(&format!(
@@ -139,8 +141,11 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         lesson.summary,
         lesson.blog_step
     ))?;
-    if let Some(note) = capture.1 {
-        tracer.note(&note)?;
+    match note {
+        // What --packets needs is said even with --quiet: the run shows no segments.
+        Some(note) if !captured && args.quiet() => tracer.line(&note)?,
+        Some(note) => tracer.note(&note)?,
+        None => {}
     }
 
     let result = args.run(&tracer, &options);
