@@ -56,7 +56,8 @@ pub struct Lesson {
 }
 
 /// The options of a lesson that has none (a client lesson names its own).
-static NO_COMMON_ARGS: CommonArgs = CommonArgs { full_dump: false, timeout: None, step: false };
+static NO_COMMON_ARGS: CommonArgs =
+    CommonArgs { full_dump: false, timeout: None, step: false, packets: false, pcap: None };
 
 /// A lesson's parsed arguments, ready to run.
 pub trait Run {
@@ -215,6 +216,14 @@ pub struct CommonArgs {
     /// Before each call, say what it will do and wait for Enter (q and Enter stops)
     #[arg(long)]
     pub step: bool,
+
+    /// Show the TCP segments each call causes, captured on lo (needs CAP_NET_RAW: root, or setcap)
+    #[arg(long)]
+    pub packets: bool,
+
+    /// Also write the captured segments to FILE as pcapng, for Wireshark or tcpdump -r (implies --packets)
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<std::path::PathBuf>,
 }
 
 /// `--timeout`: a number of seconds, fractions allowed, from one microsecond (`SO_RCVTIMEO`'s unit) to a day.

@@ -14,7 +14,8 @@
 //!   ([`lessons::LESSONS`]) of them. Adding a lesson is a new file there and one entry in the list.
 //! - [`trace`]: the traced socket ([`trace::TracedSocket`]), the only code that makes the lessons' socket calls;
 //!   the printer ([`trace::Transcript`]), which only prints; the record of what the calls did
-//!   ([`trace::Record`]); and the kernel's TCP table ([`trace::tcp`]).
+//!   ([`trace::Record`]); the kernel's TCP table ([`trace::tcp`]); and the wire, `--packets`
+//!   ([`trace::packets`]).
 //! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head, the one
 //!   `Content-Type` policy.
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote. Its client is the one other piece of code
@@ -133,6 +134,13 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         tracer = tracer.with_steps(Box::new(input), Box::new(io::stderr()));
     }
     let number = lessons::number(lesson);
+    // Made before the heading and the lesson's first call, so that it sees the first segment.
+    let capture = capture(lesson, common)?;
+    let (capture, note) = capture;
+    let captured = capture.is_ok();
+    if let Ok(capture) = capture {
+        tracer = tracer.with_capture(capture);
+    }
     tracer.heading(&format!(
         "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
         LESSONS.len(),
@@ -140,6 +148,12 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         lesson.summary,
         lesson.blog_step
     ))?;
+    match note {
+        // What --packets needs is said even with --quiet: the run shows no segments.
+        Some(note) if !captured && args.quiet() => tracer.line(&note)?,
+        Some(note) => tracer.note(&note)?,
+        None => {}
+    }
 
     let result = args.run(&tracer, &options);
     if let Some(client) = &client {
@@ -160,6 +174,40 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     }
     tracer.flush()?;
     result.map(drop)
+}
+
+/// `--packets` (or `--pcap`): the capture on `lo`, or why there is none, and the note that says so.
+fn capture(
+    lesson: &Lesson,
+    common: &lesson::CommonArgs,
+) -> Result<(Result<trace::packets::Capture, ()>, Option<String>), Error> {
+    if !common.packets && common.pcap.is_none() {
+        return Ok((Err(()), None));
+    }
+    let mut capture = match trace::packets::Capture::open() {
+        Ok(capture) => capture,
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+            let note = format!("{}; this run shows no segments", trace::packets::NEEDS);
+            return Ok((Err(()), Some(note)));
+        }
+        Err(err) => return Err(Error::io("open the --packets capture on lo", err)),
+    };
+    if let Some(path) = &common.pcap {
+        let title = format!("hhttpp lesson {}, captured on lo", lesson.name);
+        capture
+            .write_pcap(path, &title)
+            .map_err(|err| Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err))?;
+    }
+    let note = format!(
+        "--packets: the lines marked wire: are TCP segments on lo, caught by hhttpp's own capture socket, not the \
+         lesson's: socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, htons(ETH_P_ALL)) moved to fd {}, bound \
+         to lo, read with recvmsg (strace shows those calls; the numbers here count only the lesson's). Segments \
+         print in the order they crossed lo: above a >>> line, before that call began; under a call's line, while \
+         it ran or after; for accept4 and recvfrom, which wait for the other side, what came before they returned \
+         is between their >>> line and their own. seq and ack count from each side's first sequence number.",
+        capture.fd()
+    );
+    Ok((Ok(capture), Some(note)))
 }
 
 /// The built-in client for `--client`, when the lesson has one to start.

@@ -62,7 +62,7 @@ pub fn first_line(bytes: &[u8]) -> String {
 }
 
 /// The width of the arrows, between the two lifelines.
-const WIDTH: usize = 56;
+pub(crate) const WIDTH: usize = 56;
 
 /// One connection's story: who we are, who the peer is, and the rows to draw.
 struct Connection {
@@ -227,7 +227,7 @@ fn draw(conn: &Connection, me: &str) -> Vec<String> {
 }
 
 /// `─── label ──────▶` or `◀── label ───────`, exactly `WIDTH` characters; a long label is cut with `…`.
-fn arrow(to_server: bool, label: &str) -> String {
+pub(crate) fn arrow(to_server: bool, label: &str) -> String {
     // Four characters before the label, a space after it, and at least one `─` and the head: 7 in all.
     let room = WIDTH - 7;
     let label = if label.chars().count() > room {

@@ -7,6 +7,7 @@
 //! - [`tracer`]: [`Tracer`], a lesson's transcript and record, lent to its sockets.
 //! - [`tcp`]: the kernel's TCP table, read to show each socket's state, with [`sock_diag`]'s exact lookups.
 //! - [`format`]: addresses and counts written the way strace and people read them.
+//! - [`packets`]: `--packets` and `--pcap`: the lesson's TCP segments captured on `lo`, beside the calls.
 //! - [`diagram`]: the sequence diagram drawn from the record.
 //! - [`style`]: the colour roles.
 //!
@@ -14,6 +15,7 @@
 
 pub mod diagram;
 pub mod format;
+pub mod packets;
 pub mod record;
 pub mod sock_diag;
 pub mod socket;

@@ -65,6 +65,7 @@ impl<'t> TracedSocket<'t> {
         tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
         tracer.step("socket")?;
         let result = Socket::new(domain, Type::STREAM, None);
+        tracer.returned();
         let args = format!("{}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP", format::family(addr));
         match result {
             Ok(socket) => {
@@ -169,6 +170,9 @@ impl<'t> TracedSocket<'t> {
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
         self.addr = Some(*addr);
+        if addr.port() != 0 {
+            self.tracer.watch(*addr);
+        }
         Ok(())
     }
 
@@ -179,7 +183,7 @@ impl<'t> TracedSocket<'t> {
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("connect", args, result, |_| "0".into(), || format!("connect to {}", format::host_port(addr)))?;
         self.addr = Some(*addr);
-        self.tracer.event(Event::Opened { fd: self.fd, peer: *addr, we_are: Side::Client });
+        self.tracer.event(Event::Opened { fd: self.fd, peer: *addr, we_are: Side::Client })?;
         Ok(())
     }
 
@@ -206,6 +210,7 @@ impl<'t> TracedSocket<'t> {
         };
         let addr = self.finish("getsockname", args, result, |_| "0".into(), || "read the socket's address".into())?;
         self.addr = Some(addr);
+        self.tracer.watch(addr);
         Ok(addr)
     }
 
@@ -234,7 +239,7 @@ impl<'t> TracedSocket<'t> {
         )?;
         self.tracer.count_connection();
         let fd = socket.as_raw_fd();
-        self.tracer.event(Event::Opened { fd, peer, we_are: Side::Server });
+        self.tracer.event(Event::Opened { fd, peer, we_are: Side::Server })?;
         let conn = TracedSocket {
             socket: Some(socket),
             fd,
@@ -263,7 +268,7 @@ impl<'t> TracedSocket<'t> {
         self.tracer.event(match n {
             0 => Event::PeerClosed { fd: self.fd },
             n => Event::Received { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&buf[..n]) },
-        });
+        })?;
         Ok(n)
     }
 
@@ -311,7 +316,7 @@ impl<'t> TracedSocket<'t> {
         let n = self.finish("sendfile", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
         self.tracer.sent_from_file(file_fd, n as u64)?;
         if n > 0 {
-            self.tracer.event(Event::SentFile { fd: self.fd, bytes: n as u64 });
+            self.tracer.event(Event::SentFile { fd: self.fd, bytes: n as u64 })?;
         }
         Ok(n)
     }
@@ -324,7 +329,11 @@ impl<'t> TracedSocket<'t> {
         let args = format!("{}, buf, {}, 0, NULL, 0", self.fd, bytes.len());
         let n = self.finish("sendto", args, result, |n| n.to_string(), || format!("send to {}", self.describe()))?;
         self.tracer.data(Direction::Sent, &bytes[..n])?;
-        self.tracer.event(Event::Sent { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&bytes[..n]) });
+        self.tracer.event(Event::Sent {
+            fd: self.fd,
+            bytes: n as u64,
+            first_line: diagram::first_line(&bytes[..n]),
+        })?;
         Ok(n)
     }
 
@@ -346,7 +355,7 @@ impl<'t> TracedSocket<'t> {
             |_| "0".into(),
             || format!("shut down the connection to {}", self.describe()),
         )?;
-        self.tracer.event(Event::Shutdown { fd: self.fd, how: c_how });
+        self.tracer.event(Event::Shutdown { fd: self.fd, how: c_how })?;
         Ok(())
     }
 
@@ -371,6 +380,7 @@ impl<'t> TracedSocket<'t> {
         // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it. We call libc
         // rather than rustix's `close`, which discards the kernel's answer: the transcript prints it.
         let rc = unsafe { libc::close(fd) };
+        self.tracer.returned();
         let result = if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) };
         // The descriptor is gone; what the kernel keeps of the connection (FIN_WAIT2, TIME_WAIT) changes in the
         // next instants, as the peer answers, so the transcript shows it once settled, after the lesson.
@@ -378,7 +388,7 @@ impl<'t> TracedSocket<'t> {
             Ok(()) => self.tracer.call("close", &fd.to_string(), Ok("0".into()), None)?,
             Err(err) => self.tracer.call("close", &fd.to_string(), Err(err), None)?,
         }
-        self.tracer.event(Event::Closed { fd });
+        self.tracer.event(Event::Closed { fd })?;
         Ok(result)
     }
 
@@ -426,6 +436,7 @@ impl<'t> TracedSocket<'t> {
         what: impl FnOnce() -> String,
         returned: impl FnOnce(&T) -> Option<&Socket>,
     ) -> Result<T, Error> {
+        self.tracer.returned();
         match result {
             Ok(ok) => {
                 let mut state = self.socket.as_ref().and_then(|s| self.tcp_state(s)).map(str::to_string);
@@ -440,7 +451,7 @@ impl<'t> TracedSocket<'t> {
             Err(err) => {
                 self.tracer.call(name, &args, Err(&err), None)?;
                 let errno = err.raw_os_error().map_or_else(|| "?".to_string(), crate::errno::name);
-                self.tracer.event(Event::Failed { fd: self.fd, call: name, errno });
+                self.tracer.event(Event::Failed { fd: self.fd, call: name, errno })?;
                 Err(call_error(name, what(), err))
             }
         }

@@ -8,6 +8,7 @@ use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
 use super::diagram::Event;
+use super::packets::Capture;
 use super::record::{Direction, Record};
 use super::tcp;
 use super::transcript::{CallLine, Gap, Transcript};
@@ -15,12 +16,16 @@ use crate::error::Error;
 
 /// How long [`Tracer::finish`] waits for the connections' states to settle after the last close.
 const SETTLE: Duration = Duration::from_millis(500);
+/// `--packets`: the lesson is over once no segment of its has come for this long (or [`SETTLE`] has passed).
+const WIRE_QUIET: Duration = Duration::from_millis(100);
 
 /// A lesson's transcript and record, lent to its sockets.
 pub struct Tracer {
     transcript: RefCell<Transcript<Box<dyn Write>>>,
     record: RefCell<Record>,
     stepper: Option<RefCell<Stepper>>,
+    /// `--packets`: the lesson's TCP segments on `lo`, printed where they happened.
+    capture: Option<RefCell<Capture>>,
 }
 
 /// `--step`: before each call, say what it will do and wait for a line on `input`.
@@ -32,7 +37,7 @@ struct Stepper {
 impl Tracer {
     /// A tracer that prints to `transcript`.
     pub fn new(transcript: Transcript<Box<dyn Write>>) -> Self {
-        Tracer { transcript: RefCell::new(transcript), record: RefCell::default(), stepper: None }
+        Tracer { transcript: RefCell::new(transcript), record: RefCell::default(), stepper: None, capture: None }
     }
 
     /// Pauses before every call: the prompt goes to `prompts` (stderr), so the transcript stays exactly what it is
@@ -42,11 +47,48 @@ impl Tracer {
         self
     }
 
+    /// `--packets`: prints the segments `capture` sees beside the calls.
+    pub fn with_capture(mut self, capture: Capture) -> Self {
+        self.capture = Some(RefCell::new(capture));
+        self
+    }
+
+    /// A call has just returned (`--packets` tells what happened while it ran from what came after).
+    pub fn returned(&self) {
+        if let Some(capture) = &self.capture {
+            capture.borrow_mut().returned();
+        }
+    }
+
+    /// `--packets`: the segments of the lesson's connections to or from `addr` are ours (a listening socket's).
+    pub fn watch(&self, addr: std::net::SocketAddr) {
+        if let Some(capture) = &self.capture {
+            capture.borrow_mut().watch(addr, true);
+        }
+    }
+
+    /// `--packets`: prints every segment seen so far, and those under the last call.
+    fn wire_so_far(&self) -> Result<(), Error> {
+        let Some(capture) = &self.capture else { return Ok(()) };
+        let holding = self.transcript.borrow().is_holding();
+        let next = self.record.borrow().stats().calls + 1;
+        let lines = capture.borrow_mut().before_next(Some(next), holding);
+        self.wire(&lines)
+    }
+
+    fn wire(&self, lines: &[String]) -> Result<(), Error> {
+        // An empty line has no indent: trailing white space does not survive editors.
+        self.print(|t| lines.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note(line) }))
+    }
+
     /// With `--step`, explains the call `name` is about to make and waits for the learner. Without it, nothing.
     ///
     /// Calls inside a summarised run (a long `sendall`) do not stop. The end of input counts as Enter, so a test
     /// can pipe fewer lines than there are calls.
     pub fn step(&self, name: &str) -> Result<(), Error> {
+        if let Some(capture) = &self.capture {
+            capture.borrow_mut().started();
+        }
         let Some(stepper) = &self.stepper else { return Ok(()) };
         if self.transcript.borrow().is_holding() {
             return Ok(());
@@ -83,11 +125,13 @@ impl Tracer {
 
     /// The lesson's title and a blank line.
     pub fn heading(&self, text: &str) -> Result<(), Error> {
+        self.wire_so_far()?;
         self.print(|t| t.heading(text))
     }
 
     /// The blog's Python for the calls that follow.
     pub fn python(&self, line: &str) -> Result<(), Error> {
+        self.wire_so_far()?;
         self.print(|t| t.python(line))
     }
 
@@ -105,6 +149,11 @@ impl Tracer {
             Err(err) => (crate::errno::result(err), true),
         };
         let number = self.record.borrow_mut().call(failed);
+        if let Some(capture) = &self.capture {
+            let holding = self.transcript.borrow().is_holding();
+            let lines = capture.borrow_mut().at_call(number, name, holding);
+            self.wire(&lines)?;
+        }
         self.print(|t| t.call(&CallLine { number, who: "", name, args, result: &result, failed, state }))
     }
 
@@ -115,11 +164,13 @@ impl Tracer {
 
     /// A remark of the lesson's, between calls.
     pub fn note(&self, text: &str) -> Result<(), Error> {
+        self.wire_so_far()?;
         self.print(|t| t.note(text))
     }
 
     /// A line of its own, printed even with `--quiet` (serve-folder's one line per request).
     pub fn line(&self, text: &str) -> Result<(), Error> {
+        self.wire_so_far()?;
         self.print(|t| t.line(text))
     }
 
@@ -141,8 +192,14 @@ impl Tracer {
     }
 
     /// Keeps what a call did to a connection, for the diagram.
-    pub fn event(&self, event: Event) {
+    ///
+    /// With `--packets`, the segments under the call are printed here, once its bytes are counted.
+    pub fn event(&self, event: Event) -> Result<(), Error> {
+        if let Some(capture) = &self.capture {
+            capture.borrow_mut().event(&event, self.record.borrow().stats().calls);
+        }
         self.record.borrow_mut().event(event);
+        self.wire_so_far()
     }
 
     /// Counts a connection `accept4` returned.
@@ -184,11 +241,20 @@ impl Tracer {
 
     /// Ends a summarised run, saying what `gap` left out.
     pub fn release(&self, gap: Option<Gap>) -> Result<(), Error> {
-        self.print(|t| t.release(gap))
+        self.print(|t| t.release(gap))?;
+        if let Some(capture) = &self.capture {
+            let hidden = std::mem::take(&mut capture.borrow_mut().hidden);
+            if hidden > 0 {
+                let text = format!("wire: … {hidden} segments during those calls not shown (--full-dump shows them)");
+                self.print(|t| t.note(&text))?;
+            }
+        }
+        self.wire_so_far()
     }
 
     /// After the lesson: what the kernel keeps of its connections, the diagram, the summary with `extra` lines.
     pub fn finish(&self, extra: &[String]) -> Result<(), Error> {
+        self.finish_capture()?;
         let record = self.record.borrow();
         let quiet = self.is_quiet();
         let pairs = record.pairs();
@@ -199,6 +265,28 @@ impl Tracer {
             t.diagram(record.events(), "us")?;
             t.summary(record.stats(), extra)
         })
+    }
+
+    /// `--packets`: the last segments, what they tell, and the pcapng file written out.
+    fn finish_capture(&self) -> Result<(), Error> {
+        let Some(capture) = &self.capture else { return Ok(()) };
+        let mut capture = capture.borrow_mut();
+        capture.settle(WIRE_QUIET, SETTLE);
+        let lines = capture.before_next(None, false);
+        let mut story = capture.story();
+        story.extend(capture.picture());
+        let heading = format!("on the wire, {} TCP segments of the lesson's seen on lo:", capture.seen);
+        capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
+        drop(capture);
+        self.wire(&lines)?;
+        if self.is_quiet() {
+            return Ok(());
+        }
+        self.print(|t| {
+            t.line("")?;
+            t.line(&heading)
+        })?;
+        self.wire(&story)
     }
 
     /// Pushes everything written so far out.

@@ -75,6 +75,9 @@ pub enum Need {
     Ipv6,
     /// A kernel that keeps port 80 for root (`ip_unprivileged_port_start` above 80).
     PrivilegedPorts,
+    /// `CAP_NET_RAW`, to capture on lo (`--packets`): root.
+    RawSockets,
+    Tcpdump,
 }
 
 impl Need {
@@ -89,6 +92,8 @@ impl Need {
             Need::Unshare => ("unshare", "run as root, with util-linux's unshare"),
             Need::Ipv6 => ("ipv6", "this machine has no IPv6 loopback (::1)"),
             Need::PrivilegedPorts => ("privileged-ports", "this kernel lets anyone bind port 80"),
+            Need::RawSockets => ("packets", "run the tests as root, for CAP_NET_RAW"),
+            Need::Tcpdump => ("tcpdump", "apt-get install tcpdump"),
         }
     }
 }

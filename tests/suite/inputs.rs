@@ -130,7 +130,7 @@ fn a_closed_stdout_ends_quietly() {
 /// `hhttpp ARGS` as an unprivileged user: as root we drop to `nobody` with setpriv, since root may bind any port
 /// and read any file. `nobody` may not be able to reach the build folder (a checkout under /root, say), so it runs
 /// a copy of the binary from a folder of its own in the temp folder.
-fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
+pub(crate) fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, String, String) {
     use std::os::unix::fs::PermissionsExt;
     let root = rustix::process::geteuid().is_root();
     let folder = crate::common::temp_dir();

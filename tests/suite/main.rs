@@ -10,6 +10,7 @@ mod folder;
 mod hostile;
 mod inputs;
 mod lessons;
+mod packets;
 mod robustness;
 mod sendfile;
 mod strace;
