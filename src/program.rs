@@ -25,7 +25,7 @@ use crate::judge::{self, Ending};
 use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
-use crate::trace::{CallLine, Direction, Event as DiagramEvent, Record, Side, Transcript, diagram, tcp};
+use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
 /// How long strace holds the program after each of its network calls, so that we can read the state the call left.
 const HOLD: Duration = Duration::from_millis(50);
@@ -524,10 +524,11 @@ impl Program {
         }
         let pairs = self.record.pairs().to_vec();
         let states = tcp::settled(&pairs, SETTLE);
-        let connections: Vec<_> = pairs.into_iter().zip(states).collect();
+        let fates: Vec<Fate> =
+            pairs.into_iter().zip(states).map(|(pair, ours)| Fate { pair, ours, theirs: None, ending: None }).collect();
         let record = &self.record;
         self.transcript
-            .aftermath(&connections)
+            .aftermath(&fates, 0)
             .and_then(|()| self.transcript.diagram(record.events(), "the program"))
             .and_then(|()| self.transcript.summary(record.stats(), &[format!("the program exited with status {code}")]))
             .map_err(Error::Output)

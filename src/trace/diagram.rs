@@ -94,7 +94,7 @@ enum Row {
 
 /// The diagram's lines, one block per connection, for the last `max` connections; empty when the lesson made no
 /// connection.
-pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
+pub fn render(events: &[Event], max: usize, forgotten: u64, me: &str) -> Vec<String> {
     let mut connections: Vec<Connection> = Vec::new();
     for event in events {
         if let Event::Opened { fd, peer, we_are } = event {
@@ -164,8 +164,9 @@ pub fn render(events: &[Event], max: usize, me: &str) -> Vec<String> {
     }
     let mut lines = Vec::new();
     let skip = connections.len().saturating_sub(max);
-    if skip > 0 {
-        lines.push(format!("(the last {max} of {} connections)", connections.len()));
+    if skip > 0 || forgotten > 0 {
+        let shown = connections.len() - skip;
+        lines.push(format!("(the last {shown} of {} connections)", connections.len() as u64 + forgotten));
         lines.push(String::new());
     }
     for (i, conn) in connections.iter().skip(skip).enumerate() {
@@ -257,7 +258,7 @@ mod tests {
             Event::Shutdown { fd: 4, how: "SHUT_RDWR" },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events, 10, "us");
+        let lines = render(&events, 10, 0, "us");
         assert_eq!(lines[0], format!("{:<57}server (us, fd 4)", "client"));
         assert_eq!(lines[7], "(the client: 127.0.0.1:51234)");
         assert!(lines[2].starts_with("│─── connect ─") && lines[2].ends_with("▶│  accept4 = 4"), "{}", lines[2]);
@@ -279,7 +280,7 @@ mod tests {
             Event::Failed { fd: 4, call: "sendto", errno: "EPIPE".into() },
             Event::Closed { fd: 4 },
         ];
-        let lines = render(&events, 10, "us");
+        let lines = render(&events, 10, 0, "us");
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
         assert_eq!(lines.iter().filter(|l| l.starts_with("(the client: ")).count(), 2);
         assert!(lines.iter().any(|l| l.ends_with("│  recvfrom = 0") && l.starts_with("│─── FIN")));
@@ -291,7 +292,7 @@ mod tests {
         let events: Vec<_> = (0..5)
             .flat_map(|_| [Event::Opened { fd: 4, peer: peer(), we_are: Side::Server }, Event::Closed { fd: 4 }])
             .collect();
-        let lines = render(&events, 2, "us");
+        let lines = render(&events, 2, 0, "us");
         assert_eq!(lines[0], "(the last 2 of 5 connections)");
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
     }

@@ -28,4 +28,4 @@ pub use diagram::{Event, Side};
 pub use record::{Direction, Record, Stats};
 pub use socket::{Sendall, Sendfile, TracedSocket};
 pub use tracer::Tracer;
-pub use transcript::{CallLine, Gap, Transcript};
+pub use transcript::{CallLine, Ending, Fate, Gap, Transcript};

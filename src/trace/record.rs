@@ -37,11 +37,20 @@ pub struct Stats {
 }
 
 /// The counts, the events and the address pairs of one run.
+///
+/// A lesson's record keeps the events and pairs of its last few connections only ([`Record::keeping`]), since the
+/// diagram and the aftermath show no more: a server that answers for hours keeps the same few hundred bytes.
 #[derive(Debug, Default)]
 pub struct Record {
     stats: Stats,
     events: Vec<Event>,
     pairs: Vec<(SocketAddr, SocketAddr)>,
+    /// Keep the events and pairs of at most this many connections, the newest; `None`: all of them.
+    keep: Option<usize>,
+    /// Connections whose events were let go, to count them in the diagram's title.
+    forgotten_connections: u64,
+    /// Pairs let go, to count them in the aftermath.
+    forgotten_pairs: u64,
 }
 
 impl Record {
@@ -79,16 +88,50 @@ impl Record {
         self.stats.connections += 1;
     }
 
+    /// A record that keeps the events and pairs of the newest `connections` connections only (at least one).
+    pub fn keeping(connections: usize) -> Record {
+        Record { keep: Some(connections), ..Record::default() }
+    }
+
     /// Keeps what a call did to a connection, for the diagram.
     pub fn event(&mut self, event: Event) {
+        if let (Some(keep), Event::Opened { .. }) = (self.keep, &event) {
+            let opened = |e: &&Event| matches!(e, Event::Opened { .. });
+            if self.events.iter().filter(opened).count() >= keep.max(1) {
+                // The oldest connection's events go: everything before the second `Opened`.
+                let second = self.events.iter().enumerate().filter(|(_, e)| opened(e)).nth(1);
+                let end = second.map_or(self.events.len(), |(i, _)| i);
+                self.events.drain(..end);
+                self.forgotten_connections += 1;
+            }
+        }
         self.events.push(event);
     }
 
     /// Remembers a connection (our address, the peer's), to show what the kernel keeps of it after the lesson.
     pub fn pair(&mut self, local: SocketAddr, remote: SocketAddr) {
-        if !self.pairs.contains(&(local, remote)) {
-            self.pairs.push((local, remote));
+        // A connection is looked up after each of its calls: it is most often the newest one.
+        if self.pairs.iter().rev().any(|p| *p == (local, remote)) {
+            return;
         }
+        self.pairs.push((local, remote));
+        if let Some(keep) = self.keep
+            && self.pairs.len() > keep
+        {
+            let gone = self.pairs.len() - keep;
+            self.pairs.drain(..gone);
+            self.forgotten_pairs += gone as u64;
+        }
+    }
+
+    /// How many connections' events were let go (see [`Record::keeping`]).
+    pub fn forgotten_connections(&self) -> u64 {
+        self.forgotten_connections
+    }
+
+    /// How many connections' pairs were let go (see [`Record::keeping`]).
+    pub fn forgotten_pairs(&self) -> u64 {
+        self.forgotten_pairs
     }
 
     /// The counts so far.

@@ -30,7 +30,7 @@ use std::cell::RefCell;
 use std::io;
 use std::mem::size_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::tcp::state_name;
 
@@ -77,6 +77,9 @@ fn with_diag<R>(f: impl FnOnce(&mut Diag) -> io::Result<R>) -> io::Result<R> {
     })
 }
 
+/// The lowest descriptor number the netlink socket may have: far above the few a lesson uses.
+pub const FIRST_FD: RawFd = 100;
+
 /// An open `NETLINK_SOCK_DIAG` socket, reused for every lookup.
 pub struct Diag {
     socket: OwnedFd,
@@ -99,7 +102,12 @@ impl Diag {
             return Err(io::Error::new(unsupported_or(&error), format!("opening a NETLINK_SOCK_DIAG socket: {error}")));
         }
         // SAFETY: `fd` is a descriptor socket() just gave us, open, and owned by nothing else.
-        let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+        let low = unsafe { OwnedFd::from_raw_fd(fd) };
+        // Out of the lesson's way: the kernel gives every new descriptor the lowest free number, and the lesson's
+        // sockets must get the numbers they get without us (3 for the listener, 4 for the connection). The copy
+        // is made before any other call on the socket, and the low number is closed (and so free again) at once.
+        let socket = rustix::io::fcntl_dupfd_cloexec(&low, FIRST_FD).map_err(io::Error::from)?;
+        drop(low);
         // The kernel answers at once; the timeout is only so that a kernel that never does cannot hang a lesson.
         let timeout = libc::timeval { tv_sec: 1, tv_usec: 0 };
         // SAFETY: the option value points at a live `timeval` of the length we pass.

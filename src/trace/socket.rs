@@ -8,6 +8,7 @@
 //! We never use std's `TcpListener`: its `bind` makes four calls at once (socket, setsockopt, bind, and
 //! `listen(128)`), and a lesson cannot show what it cannot see.
 
+use std::cell::Cell;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
@@ -21,7 +22,6 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use super::diagram::{self, Event, Side};
 use super::format::{self, plural};
 use super::record::Direction;
-use super::tcp;
 use super::tracer::Tracer;
 use super::transcript::Gap;
 use crate::error::Error;
@@ -32,6 +32,14 @@ const SOCKADDR_STORAGE_LEN: usize = std::mem::size_of::<libc::sockaddr_storage>(
 
 /// How many `sendto` calls of one `sendall` are printed before the rest are summarised.
 pub const SENDTO_SHOWN: u64 = 3;
+
+/// The unspecified address of `addr`'s family, port 0: the remote end of a listener in the kernel's table.
+fn unspecified(addr: &SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+    }
+}
 
 /// A socket whose every call is printed in the transcript.
 ///
@@ -44,10 +52,15 @@ pub struct TracedSocket<'t> {
     /// The address at the other end, or where we listen: it names the socket in error messages.
     addr: Option<SocketAddr>,
     /// True once `shutdown` has run: the TCP state is then in flux, and not shown.
-    shut_down: std::cell::Cell<bool>,
+    shut_down: Cell<bool>,
+    /// The socket's (local, remote) addresses as the kernel last reported them, or our best guess before it has:
+    /// asked first when its TCP state is looked up. A listener's remote is unspecified, with port 0.
+    pair: Cell<Option<(SocketAddr, SocketAddr)>>,
+    /// Which end of a connection we are, once `accept4` or `connect` made one.
+    side: Option<Side>,
     /// The `SO_SNDTIMEO` we set, if any: a `sendto` that waited this long and moved only part of its bytes (or
     /// none) means the peer has read nothing for that long.
-    send_timeout: std::cell::Cell<Option<Duration>>,
+    send_timeout: Cell<Option<Duration>>,
 
     tracer: &'t Tracer,
 }
@@ -76,8 +89,10 @@ impl<'t> TracedSocket<'t> {
                     fd,
                     name,
                     addr: None,
-                    shut_down: Default::default(),
-                    send_timeout: Default::default(),
+                    shut_down: Cell::default(),
+                    pair: Cell::default(),
+                    side: None,
+                    send_timeout: Cell::default(),
                     tracer,
                 })
             }
@@ -173,6 +188,7 @@ impl<'t> TracedSocket<'t> {
         if addr.port() != 0 {
             self.tracer.watch(*addr);
         }
+        self.pair.set(Some((*addr, unspecified(addr))));
         Ok(())
     }
 
@@ -183,6 +199,7 @@ impl<'t> TracedSocket<'t> {
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("connect", args, result, |_| "0".into(), || format!("connect to {}", format::host_port(addr)))?;
         self.addr = Some(*addr);
+        self.side = Some(Side::Client);
         self.tracer.event(Event::Opened { fd: self.fd, peer: *addr, we_are: Side::Client })?;
         Ok(())
     }
@@ -211,6 +228,7 @@ impl<'t> TracedSocket<'t> {
         let addr = self.finish("getsockname", args, result, |_| "0".into(), || "read the socket's address".into())?;
         self.addr = Some(addr);
         self.tracer.watch(addr);
+        self.pair.set(Some((addr, unspecified(&addr))));
         Ok(addr)
     }
 
@@ -229,13 +247,21 @@ impl<'t> TracedSocket<'t> {
             ),
             Err(_) => format!("{}, addr, [{SOCKADDR_STORAGE_LEN}], SOCK_CLOEXEC", self.fd),
         };
+        // The new connection's addresses: ours is where we listen (where we listen on every address, most likely
+        // the one the client came from, as on loopback), the client's is the one accept4 returned.
+        let guess = |peer: SocketAddr| {
+            self.pair.get().map(|(local, _)| {
+                let ip = if local.ip().is_unspecified() { peer.ip() } else { local.ip() };
+                (SocketAddr::new(ip, local.port()), peer)
+            })
+        };
         let (socket, peer) = self.finish_and_show(
             "accept4",
             args,
             result,
             |(socket, _)| socket.as_raw_fd().to_string(),
             || format!("accept a connection on {}", self.describe()),
-            |(socket, _)| Some(socket),
+            |(socket, peer)| Some((socket, guess(*peer))),
         )?;
         self.tracer.count_connection();
         let fd = socket.as_raw_fd();
@@ -245,8 +271,10 @@ impl<'t> TracedSocket<'t> {
             fd,
             name: "client_connection",
             addr: Some(peer),
-            shut_down: Default::default(),
-            send_timeout: Default::default(),
+            shut_down: Cell::default(),
+            pair: Cell::new(guess(peer)),
+            side: Some(Side::Server),
+            send_timeout: Cell::default(),
             tracer: self.tracer,
         };
         Ok((conn, peer))
@@ -345,6 +373,9 @@ impl<'t> TracedSocket<'t> {
             Shutdown::Both => ("SHUT_RDWR", "socket.SHUT_RDWR"),
         };
         let socket = self.begin("shutdown", &format!("{}.shutdown({py_how})", self.name))?;
+        if how != Shutdown::Read {
+            self.ending("shutdown");
+        }
         let result = socket.shutdown(how);
         self.shut_down.set(result.is_ok());
         let args = format!("{}, {c_how}", self.fd);
@@ -376,6 +407,7 @@ impl<'t> TracedSocket<'t> {
         let Some(socket) = self.socket.take() else {
             return Ok(Ok(()));
         };
+        self.ending("close");
         let fd = socket.into_raw_fd();
         // SAFETY: `fd` came from `into_raw_fd`, so we own it and nothing else will close or use it. We call libc
         // rather than rustix's `close`, which discards the kernel's answer: the transcript prints it.
@@ -434,14 +466,14 @@ impl<'t> TracedSocket<'t> {
         result: io::Result<T>,
         value: impl FnOnce(&T) -> String,
         what: impl FnOnce() -> String,
-        returned: impl FnOnce(&T) -> Option<&Socket>,
+        returned: impl FnOnce(&T) -> Option<(&Socket, Option<(SocketAddr, SocketAddr)>)>,
     ) -> Result<T, Error> {
         self.tracer.returned();
         match result {
             Ok(ok) => {
-                let mut state = self.socket.as_ref().and_then(|s| self.tcp_state(s)).map(str::to_string);
-                if let Some(new) = returned(&ok)
-                    && let Some(new_state) = self.tcp_state(new)
+                let mut state = self.socket.as_ref().and_then(|s| self.tcp_state(s, &self.pair)).map(str::to_string);
+                if let Some((new, guess)) = returned(&ok)
+                    && let Some(new_state) = self.tcp_state(new, &Cell::new(guess))
                 {
                     state = Some(format!("{}; fd {}: {new_state}", state.unwrap_or_default(), new.as_raw_fd()));
                 }
@@ -457,9 +489,10 @@ impl<'t> TracedSocket<'t> {
         }
     }
 
-    /// The TCP state the kernel reports for `socket` now, if it lists it. A connection's pair of addresses is
-    /// remembered, to find what the kernel keeps of it after the lesson.
-    fn tcp_state(&self, socket: &Socket) -> Option<&'static str> {
+    /// The TCP state the kernel reports for `socket` now, if it lists it, asked first at the addresses in `pair`,
+    /// which learns the ones the kernel reports. A connection's pair of addresses is remembered, to find what the
+    /// kernel keeps of it after the lesson.
+    fn tcp_state(&self, socket: &Socket, pair: &Cell<Option<(SocketAddr, SocketAddr)>>) -> Option<&'static str> {
         if self.tracer.skips_states() {
             return None;
         }
@@ -469,11 +502,22 @@ impl<'t> TracedSocket<'t> {
             // shown after the lesson.
             return None;
         }
-        let entry = tcp::by_fd(socket.as_fd())?;
+        let entry = self.tracer.states().of_socket(socket.as_fd(), pair.get())?;
+        pair.set(Some((entry.local, entry.remote)));
         if !entry.remote.ip().is_unspecified() {
             self.tracer.connection_pair(entry.local, entry.remote);
         }
         Some(entry.state)
+    }
+
+    /// Just before a call that ends our side of a connection (`shutdown` for writing, `close`): keeps what the
+    /// kernel's table says of it now (its state, the bytes received and never read), for the aftermath.
+    fn ending(&self, call: &'static str) {
+        if let (Some(side), Some((local, remote))) = (self.side, self.pair.get())
+            && !self.tracer.skips_states()
+        {
+            self.tracer.ending(call, side, local, remote);
+        }
     }
 
     fn describe(&self) -> String {

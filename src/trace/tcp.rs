@@ -1,14 +1,18 @@
-//! TCP states, as the kernel reports them in `/proc/net/tcp` and `/proc/net/tcp6`.
+//! TCP states, as the kernel reports them: through [`States`], which asks `sock_diag` about one socket at a time, or
+//! in `/proc/net/tcp` and `/proc/net/tcp6`.
 //!
 //! After a call, the transcript shows the state of the socket it was made on (`⟨LISTEN⟩`, `⟨ESTABLISHED⟩`,
-//! `⟨FIN_WAIT2⟩`), found by the socket's inode, the number `fstat` gives its descriptor. Reading these files is not a
-//! socket call: it adds none to the transcript (strace shows it as an `openat`, a `read` and a `close` of a file).
-//! Once a socket is closed it has no inode any more, but its connection may live on in the kernel (`FIN_WAIT2`,
-//! `TIME_WAIT`): we find that by the pair of addresses the socket had.
+//! `⟨FIN_WAIT2⟩`): the row whose inode is the one `fstat` gives the socket's descriptor. Neither way of asking is a
+//! call on a TCP socket, so neither adds one to the transcript (strace shows the netlink socket's calls, and the
+//! `openat`, `read` and `close` of the files). Once a socket is closed it has no inode any more, but its connection
+//! may live on in the kernel (`FIN_WAIT2`, `TIME_WAIT`): we find that by the pair of addresses the socket had.
 
+use std::cell::RefCell;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
+
+use super::sock_diag::{self, Diag};
 
 /// One row of the kernel's TCP table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +22,71 @@ pub struct Entry {
     pub state: &'static str,
     /// 0 for a connection no descriptor refers to any more.
     pub inode: u64,
+    /// Bytes the kernel received for this socket that nobody has read yet (for a listener: connections waiting).
+    pub unread: u32,
+}
+
+impl From<sock_diag::Entry> for Entry {
+    fn from(e: sock_diag::Entry) -> Entry {
+        Entry { local: e.local, remote: e.remote, state: e.state, inode: e.inode, unread: e.unread }
+    }
+}
+
+/// Where a lesson's TCP states come from. Where the kernel answers `sock_diag` (almost every Linux), each lookup is
+/// one exact question about one socket, and costs the same however many connections the machine has; elsewhere,
+/// `/proc/net/tcp` is read.
+pub struct States {
+    diag: Option<RefCell<Diag>>,
+}
+
+impl States {
+    /// Opens the netlink socket now, before the lesson's first call, at a high descriptor number
+    /// ([`sock_diag::FIRST_FD`]), so that the lesson's sockets get the numbers they would get without it.
+    pub fn open() -> States {
+        States { diag: Diag::open().ok().map(RefCell::new) }
+    }
+
+    /// Reads `/proc/net/tcp` only, and opens nothing.
+    pub fn from_proc() -> States {
+        States { diag: None }
+    }
+
+    /// The row of the socket behind `fd`. `guess` is the pair of addresses it most likely has (for a listener, its
+    /// address and an unspecified one with port 0): asked first, and taken only if the kernel's answer is this very
+    /// socket, with its inode; otherwise the table is searched by the inode.
+    pub fn of_socket(&self, fd: BorrowedFd<'_>, guess: Option<(SocketAddr, SocketAddr)>) -> Option<Entry> {
+        // fstat gives the socket's inode; it is not a socket call.
+        let inode = rustix::fs::fstat(fd).ok()?.st_ino;
+        if let (Some(diag), Some((local, remote))) = (&self.diag, guess) {
+            let mut diag = diag.borrow_mut();
+            let answer = if remote.ip().is_unspecified() && remote.port() == 0 {
+                diag.listener(local)
+            } else {
+                diag.by_pair(local, remote)
+            };
+            if let Ok(Some(entry)) = answer
+                && entry.inode == inode
+            {
+                return Some(entry.into());
+            }
+        }
+        by_inode(inode)
+    }
+
+    /// The connection between `local` and `remote`, with or without a descriptor.
+    pub fn by_pair(&self, local: SocketAddr, remote: SocketAddr) -> Option<Entry> {
+        if let Some(diag) = &self.diag
+            && let Ok(answer) = diag.borrow_mut().by_pair(local, remote)
+        {
+            return answer.map(Entry::from);
+        }
+        by_pair(local, remote)
+    }
+
+    /// [`settled`], asking this way.
+    pub fn settled(&self, pairs: &[(SocketAddr, SocketAddr)], within: Duration) -> Vec<Option<&'static str>> {
+        settle(pairs, within, |l, r| self.by_pair(l, r))
+    }
 }
 
 /// Every row of `/proc/net/tcp` and `/proc/net/tcp6`, as they are now.
@@ -58,9 +127,17 @@ pub fn by_pair(local: SocketAddr, remote: SocketAddr) -> Option<Entry> {
 /// The states settle a moment after the last close, as the peer answers our FIN or sends its own, so we look again
 /// until every connection is gone or in TIME_WAIT, for at most `within`.
 pub fn settled(pairs: &[(SocketAddr, SocketAddr)], within: Duration) -> Vec<Option<&'static str>> {
+    settle(pairs, within, by_pair)
+}
+
+fn settle(
+    pairs: &[(SocketAddr, SocketAddr)],
+    within: Duration,
+    lookup: impl Fn(SocketAddr, SocketAddr) -> Option<Entry>,
+) -> Vec<Option<&'static str>> {
     let deadline = Instant::now() + within;
     loop {
-        let states: Vec<_> = pairs.iter().map(|(l, r)| by_pair(*l, *r).map(|e| e.state)).collect();
+        let states: Vec<_> = pairs.iter().map(|(l, r)| lookup(*l, *r).map(|e| e.state)).collect();
         let settled = states.iter().all(|s| matches!(s, None | Some("TIME_WAIT")));
         if settled || Instant::now() >= deadline {
             return states;
@@ -93,8 +170,10 @@ fn parse_row(line: &str) -> Option<Entry> {
     let local = parse_address(fields.get(1)?)?;
     let remote = parse_address(fields.get(2)?)?;
     let state = state_name(u8::from_str_radix(fields.get(3)?, 16).ok()?);
+    // `tx_queue:rx_queue`, in hex.
+    let unread = u32::from_str_radix(fields.get(4)?.split_once(':')?.1, 16).ok()?;
     let inode = fields.get(9)?.parse().ok()?;
-    Some(Entry { local, remote, state, inode })
+    Some(Entry { local, remote, state, inode, unread })
 }
 
 /// `0100007F:2092` → 127.0.0.1:8338. The address is the kernel's in-memory bytes printed as 32-bit words.

@@ -7,11 +7,13 @@ use std::cell::RefCell;
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
-use super::diagram::Event;
+use std::net::SocketAddr;
+
+use super::diagram::{Event, Side};
 use super::packets::Capture;
 use super::record::{Direction, Record};
 use super::tcp;
-use super::transcript::{CallLine, Gap, Transcript};
+use super::transcript::{CallLine, Ending, Fate, Gap, KEPT_CONNECTIONS, Transcript};
 use crate::error::Error;
 
 /// How long [`Tracer::finish`] waits for the connections' states to settle after the last close.
@@ -26,6 +28,10 @@ pub struct Tracer {
     stepper: Option<RefCell<Stepper>>,
     /// `--packets`: the lesson's TCP segments on `lo`, printed where they happened.
     capture: Option<RefCell<Capture>>,
+    /// How the TCP states are read.
+    states: tcp::States,
+    /// What the kernel's table said as each connection ended, for the newest few (as many as the record keeps).
+    endings: RefCell<Vec<Ending>>,
 }
 
 /// `--step`: before each call, say what it will do and wait for a line on `input`.
@@ -36,8 +42,49 @@ struct Stepper {
 
 impl Tracer {
     /// A tracer that prints to `transcript`.
+    ///
+    /// Unless the transcript is quiet (and so shows no states), this opens the netlink socket the states are asked
+    /// on, before the lesson's first call.
     pub fn new(transcript: Transcript<Box<dyn Write>>) -> Self {
-        Tracer { transcript: RefCell::new(transcript), record: RefCell::default(), stepper: None, capture: None }
+        let states = if transcript.is_quiet() { tcp::States::from_proc() } else { tcp::States::open() };
+        Tracer {
+            transcript: RefCell::new(transcript),
+            record: RefCell::new(Record::keeping(KEPT_CONNECTIONS)),
+            stepper: None,
+            states,
+            endings: RefCell::default(),
+            capture: None,
+        }
+    }
+
+    /// How the TCP states are read.
+    pub fn states(&self) -> &tcp::States {
+        &self.states
+    }
+
+    /// Keeps what the kernel's table says of the connection `local`–`remote` just before our `call` (`shutdown`
+    /// or `close`) ends our side of it. The first such reading of a connection is the one that says who ended it
+    /// first; the one before `close` says how many bytes were left unread.
+    pub fn ending(&self, call: &'static str, side: Side, local: SocketAddr, remote: SocketAddr) {
+        let entry = self.states.by_pair(local, remote);
+        let mut endings = self.endings.borrow_mut();
+        let index = match endings.iter().position(|e| e.pair == (local, remote)) {
+            Some(index) => index,
+            None => {
+                if endings.len() >= KEPT_CONNECTIONS {
+                    endings.remove(0);
+                }
+                endings.push(Ending { pair: (local, remote), side, first: None, unread_at_close: None });
+                endings.len() - 1
+            }
+        };
+        let ending = &mut endings[index];
+        if ending.first.is_none() {
+            ending.first = Some((call, entry.as_ref().map(|e| e.state)));
+        }
+        if call == "close" {
+            ending.unread_at_close = entry.map(|e| e.unread);
+        }
     }
 
     /// Pauses before every call: the prompt goes to `prompts` (stderr), so the transcript stays exactly what it is
@@ -258,11 +305,22 @@ impl Tracer {
         let record = self.record.borrow();
         let quiet = self.is_quiet();
         let pairs = record.pairs();
-        let states = if quiet || pairs.is_empty() { Vec::new() } else { tcp::settled(pairs, SETTLE) };
-        let connections: Vec<_> = pairs.iter().copied().zip(states).collect();
+        let states = if quiet || pairs.is_empty() { Vec::new() } else { self.states.settled(pairs, SETTLE) };
+        let endings = self.endings.borrow();
+        let fates: Vec<Fate> = pairs
+            .iter()
+            .zip(states)
+            .map(|(&(local, remote), ours)| Fate {
+                pair: (local, remote),
+                ours,
+                // The peer's socket is in this machine's table only when the peer is on this machine: on loopback.
+                theirs: remote.ip().is_loopback().then(|| self.states.by_pair(remote, local).map(|e| e.state)),
+                ending: endings.iter().find(|e| e.pair == (local, remote)).cloned(),
+            })
+            .collect();
         self.print(|t| {
-            t.aftermath(&connections)?;
-            t.diagram(record.events(), "us")?;
+            t.aftermath(&fates, record.forgotten_pairs())?;
+            t.diagram_of(record.events(), record.forgotten_connections(), "us")?;
             t.summary(record.stats(), extra)
         })
     }

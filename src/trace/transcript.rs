@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 
 use pretty_hex::{HexConfig, config_hex};
 
-use super::diagram::{self, Event};
+use super::diagram::{self, Event, Side};
 use super::format::{count, plural};
 use super::record::{Direction, Stats};
 use super::style::{Role, Style};
@@ -33,10 +33,78 @@ const DUMP_TAIL: usize = 64;
 const ROW: usize = 16;
 /// How many characters of escaped text the one-line preview shows.
 const PREVIEW_CHARS: usize = 64;
-/// The diagram draws at most this many connections, the last ones (a server that ran for long made many).
-const DIAGRAM_CONNECTIONS: usize = 3;
+/// The diagram and the aftermath show at most this many connections, the last ones (a server that ran for long made
+/// many), and a lesson's record keeps no more.
+pub const KEPT_CONNECTIONS: usize = 3;
 /// Everything under a call line is indented this far, past the call number.
 const INDENT: &str = "     ";
+
+/// What became of one connection: the kernel's table as we ended our side of it, and after the last close.
+pub struct Fate {
+    /// Our address, the peer's.
+    pub pair: (SocketAddr, SocketAddr),
+    /// Our side's state now; `None` when the table has no entry for it.
+    pub ours: Option<&'static str>,
+    /// The peer's side's state now, when it was looked up (the peer is on this machine, on loopback): `Some(None)`
+    /// for no entry.
+    pub theirs: Option<Option<&'static str>>,
+    /// What the table said as we ended our side, when the lesson read it.
+    pub ending: Option<Ending>,
+}
+
+/// What the kernel's table said of a connection just before our calls that ended it.
+#[derive(Clone, Debug)]
+pub struct Ending {
+    /// Our address, the peer's.
+    pub pair: (SocketAddr, SocketAddr),
+    /// Which end we are.
+    pub side: Side,
+    /// The first of our `shutdown`/`close` calls on it, and the state just before it (`None`: no entry).
+    pub first: Option<(&'static str, Option<&'static str>)>,
+    /// Bytes received and never read, just before our `close`.
+    pub unread_at_close: Option<u32>,
+}
+
+impl Fate {
+    /// The lines that tell it, each a fact read in the table, or a rule of TCP applied to one.
+    fn story(&self) -> Vec<String> {
+        let peer = match self.ending.as_ref().map(|e| e.side) {
+            Some(Side::Client) => "the server",
+            _ => "the client",
+        };
+        let mut lines = Vec::new();
+        let mut reset = false;
+        if let Some(ending) = &self.ending {
+            match ending.first {
+                Some((call, Some("ESTABLISHED"))) => lines.push(format!(
+                    "before our {call}: ESTABLISHED, so {peer} had not closed its side: we ended it first"
+                )),
+                Some((call, Some("CLOSE_WAIT"))) => lines
+                    .push(format!("before our {call}: CLOSE_WAIT, so {peer}'s FIN had come: {peer} ended it first")),
+                Some((call, Some(state))) => lines.push(format!("before our {call}: {state}")),
+                Some((call, None)) => lines.push(format!("before our {call}: no entry")),
+                None => {}
+            }
+            if let Some(unread) = ending.unread_at_close.filter(|&n| n > 0) {
+                reset = true;
+                lines.push(format!(
+                    "we closed it with {} received and never read: for that, Linux resets the connection (RST)",
+                    plural(u64::from(unread), "byte", "bytes")
+                ));
+                lines.push("instead of sending a FIN, and neither side keeps a TIME_WAIT".to_string());
+            }
+        }
+        let state = |s: Option<&str>| s.map_or("no entry".to_string(), str::to_string);
+        match self.theirs {
+            Some(theirs) => lines.push(format!("now: ours {}, {peer}'s {}", state(self.ours), state(theirs))),
+            None => lines.push(format!("now: ours {}", state(self.ours))),
+        }
+        if !reset && self.ours.is_none() && self.theirs.is_none_or(|t| t.is_none()) {
+            lines.push("(what ended it is not in the table: nothing of it is left to read)".to_string());
+        }
+        lines
+    }
+}
 
 /// One numbered call line: `  7  recvfrom(4, buf, 4096, 0, NULL, NULL) = 78  ⟨ESTABLISHED⟩`.
 pub struct CallLine<'a> {
@@ -148,25 +216,36 @@ impl<W: Write> Transcript<W> {
         self.held.is_some()
     }
 
-    /// After the lesson: what the kernel keeps of each connection once every socket is closed, TIME_WAIT most often.
-    pub fn aftermath(&mut self, connections: &[((SocketAddr, SocketAddr), Option<&str>)]) -> io::Result<()> {
-        if self.quiet || connections.is_empty() {
+    /// What the kernel's table says of each connection after the last close (`theirs`: of the peer's socket, when
+    /// the peer is on this machine), and what it said as we ended our side. Only what was read there is stated,
+    /// with the rules of TCP that follow from it; `forgotten` earlier connections are only counted.
+    pub fn aftermath(&mut self, fates: &[Fate], forgotten: u64) -> io::Result<()> {
+        if self.quiet || fates.is_empty() {
             return Ok(());
         }
         writeln!(self.out)?;
         let title = self.style.paint(Role::Heading, "after the last close, the kernel's TCP table:");
         writeln!(self.out, "{title}")?;
-        for ((local, remote), state) in connections {
-            let text = match state {
-                Some("TIME_WAIT") => format!(
-                    "{local} ↔ {remote}: TIME_WAIT. The side that closes first keeps the pair for 60 s, so that late \
-                     packets of this connection cannot land in a new one; meanwhile a new bind of {local} needs \
-                     SO_REUSEADDR (lesson 1)"
-                ),
-                Some(other) => format!("{local} ↔ {remote}: {other}"),
-                None => format!("{local} ↔ {remote}: gone (the other side closed first, so it keeps the TIME_WAIT)"),
-            };
-            writeln!(self.out, "{INDENT}{text}")?;
+        if forgotten > 0 {
+            writeln!(self.out, "{INDENT}(the last {} of {} connections)", fates.len(), forgotten + fates.len() as u64)?;
+        }
+        let mut time_wait = false;
+        for fate in fates {
+            let (local, remote) = fate.pair;
+            writeln!(self.out, "{INDENT}{local} ↔ {remote}")?;
+            for line in fate.story() {
+                writeln!(self.out, "{INDENT}  {line}")?;
+            }
+            time_wait |= fate.ours == Some("TIME_WAIT") || fate.theirs == Some(Some("TIME_WAIT"));
+        }
+        if time_wait {
+            for line in [
+                "TIME_WAIT: the side that sends the first FIN keeps the pair of addresses for 60 s, so that late",
+                "segments of this connection cannot land in a new one; meanwhile a new bind of that address and port",
+                "needs SO_REUSEADDR (lesson 1).",
+            ] {
+                writeln!(self.out, "{INDENT}{line}")?;
+            }
         }
         Ok(())
     }
@@ -174,10 +253,15 @@ impl<W: Write> Transcript<W> {
     /// The sequence diagram of every connection in `events`; `me` names the side that made the calls ("us" in a
     /// lesson, "the program" in `hhttpp trace`).
     pub fn diagram(&mut self, events: &[Event], me: &str) -> io::Result<()> {
+        self.diagram_of(events, 0, me)
+    }
+
+    /// [`diagram`](Self::diagram), where `forgotten` earlier connections' events were let go (they are counted).
+    pub fn diagram_of(&mut self, events: &[Event], forgotten: u64, me: &str) -> io::Result<()> {
         if self.quiet {
             return Ok(());
         }
-        let lines = diagram::render(events, DIAGRAM_CONNECTIONS, me);
+        let lines = diagram::render(events, KEPT_CONNECTIONS, forgotten, me);
         writeln!(self.out)?;
         if lines.is_empty() {
             let title = self.style.paint(Role::Heading, "the exchange:");

@@ -63,6 +63,7 @@ fn transcript_calls(transcript: &str) -> Vec<String> {
 /// `close` counts only for a descriptor that `socket` or `accept4` returned: the others are files and the loader's.
 fn socket_calls(strace: &str) -> Vec<String> {
     let mut sockets = HashSet::new();
+    let mut own = HashSet::new();
     let mut calls = Vec::new();
     for line in strace.lines() {
         // "12345 listen(3, 1)                      = 0"
@@ -75,6 +76,17 @@ fn socket_calls(strace: &str) -> Vec<String> {
         };
         let name = call.split('(').next().unwrap_or_default();
         let fd = call.split_once('(').and_then(|(_, a)| a.split([',', ')']).next()).unwrap_or_default();
+        // hhttpp's own sockets, not the lesson's: the netlink socket it asks the TCP states on, made first and
+        // moved at once to a descriptor from 100 up, out of the lesson's way (see `sock_diag::FIRST_FD`).
+        if call.starts_with("socket(AF_NETLINK,") {
+            own.insert(result.to_string());
+            continue;
+        }
+        if fd.parse::<i32>().is_ok_and(|n| n >= hhttpp::trace::sock_diag::FIRST_FD)
+            || (name == "close" && own.remove(fd))
+        {
+            continue;
+        }
         match name {
             "socket" | "accept4" => {
                 sockets.insert(result.to_string());

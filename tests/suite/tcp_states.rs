@@ -77,7 +77,8 @@ fn the_states_a_lesson_prints_are_the_ones_ss_sees_at_the_same_moment() {
     drop(client);
     let done = lesson.finish();
     assert!(done.status.success(), "{}", done.stderr);
-    let after = done.stdout.lines().find(|l| l.contains(" ↔ ")).expect("the kernel's table after the lesson");
-    assert!(after.contains(&format!("{server} ↔ {me}: TIME_WAIT")), "{after}");
+    let after = done.stdout.split(&format!("{server} ↔ {me}\n")).nth(1).expect("the kernel's table after the lesson");
+    let now = after.lines().find(|l| l.trim_start().starts_with("now: ")).expect("what the table says now");
+    assert_eq!(now.trim(), "now: ours TIME_WAIT, the client's no entry", "{after}");
     assert_eq!(ss_state(server, Some(me)), "TIME_WAIT", "after the lesson");
 }
