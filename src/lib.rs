@@ -16,6 +16,7 @@
 //!   the printer ([`trace::Transcript`]), which only prints; the record of what the calls did
 //!   ([`trace::Record`]); the kernel's TCP table ([`trace::tcp`]); and the wire, `--packets`
 //!   ([`trace::packets`]).
+//! - [`blog`]: the blog's own Python (`lessons/blog-code.md`), to tell a `>>>` line of the blog's from one of ours.
 //! - [`http`]: the little HTTP the lessons need: gather and judge a request head, build a response head, the one
 //!   `Content-Type` policy.
 //! - [`check`]: `hhttpp check`, the judge of a server the learner wrote. Its client is the one other piece of code
@@ -35,6 +36,7 @@
 //! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
 //! them in `tests/`.
 
+pub mod blog;
 pub mod check;
 pub mod cli;
 pub mod client;

@@ -114,7 +114,7 @@ pub fn listen<'t>(
     options: &Options,
     hint: impl FnOnce(&str) -> String,
 ) -> Result<(TracedSocket<'t>, SocketAddr), Error> {
-    let mut s = TracedSocket::new(tracer, "s", &options.addr)?;
+    let mut s = TracedSocket::new_listener(tracer, &options.addr)?;
     s.set_reuse_address()?;
     s.bind(&options.addr)?;
     s.listen(options.backlog)?;

@@ -80,7 +80,7 @@ pub fn run(tracer: &Tracer, options: &Options, file: Option<&Path>) -> Result<Ve
         Ok(_) => [http::response_head(200, &content_type, body.len() as u64), body.into_bytes()].concat(),
         Err(bad) => http::error_response(bad),
     };
-    let sent = client_connection.sendall("response", &response);
+    let sent = client_connection.sendall("response.encode()", &response);
 
     let outcome = echo_request::shutdown_and_close(tracer, client_connection, sent, http::status_of(&request))?;
     s.close()?;

@@ -61,6 +61,8 @@ pub struct TracedSocket<'t> {
     /// The `SO_SNDTIMEO` we set, if any: a `sendto` that waited this long and moved only part of its bytes (or
     /// none) means the peer has read nothing for that long.
     send_timeout: Cell<Option<Duration>>,
+    /// Made by the blog's `with socket.socket(…) as s:` line, which closes it at the end of its block.
+    in_with: bool,
 
     tracer: &'t Tracer,
 }
@@ -70,12 +72,27 @@ impl<'t> TracedSocket<'t> {
     ///
     /// socket2 asks for `SOCK_CLOEXEC` too, so the descriptor is not inherited by programs we might start.
     pub fn new(tracer: &'t Tracer, name: &'static str, addr: &SocketAddr) -> Result<Self, Error> {
+        Self::open(tracer, name, addr, false)
+    }
+
+    /// The blog's listening socket, `s`: made like [`new`](Self::new), but in the blog's words for an IPv4 one, a
+    /// `with` block (whose end is where we close it).
+    pub fn new_listener(tracer: &'t Tracer, addr: &SocketAddr) -> Result<Self, Error> {
+        Self::open(tracer, "s", addr, addr.is_ipv4())
+    }
+
+    fn open(tracer: &'t Tracer, name: &'static str, addr: &SocketAddr, in_with: bool) -> Result<Self, Error> {
         let (domain, py_family) = match addr {
             SocketAddr::V4(_) => (Domain::IPV4, "AF_INET"),
             SocketAddr::V6(_) => (Domain::IPV6, "AF_INET6"),
         };
         check_interrupt()?;
-        tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
+        // The blog makes its socket in a `with` block, which also closes it at the block's end.
+        if in_with {
+            tracer.python("with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:")?;
+        } else {
+            tracer.python(&format!("{name} = socket.socket(socket.{py_family}, socket.SOCK_STREAM)"))?;
+        }
         tracer.step("socket")?;
         let result = Socket::new(domain, Type::STREAM, None);
         tracer.returned();
@@ -93,6 +110,7 @@ impl<'t> TracedSocket<'t> {
                     pair: Cell::default(),
                     side: None,
                     send_timeout: Cell::default(),
+                    in_with,
                     tracer,
                 })
             }
@@ -180,7 +198,15 @@ impl<'t> TracedSocket<'t> {
 
     /// `bind(2)`: reserve `addr` (an address and a port) for this socket.
     pub fn bind(&mut self, addr: &SocketAddr) -> Result<(), Error> {
-        let socket = self.begin("bind", &format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
+        // The blog's listener binds `(ip, port)`, two variables it sets first: shown with the values we bind.
+        let python = if self.in_with {
+            self.tracer.python(&format!("ip = \"{}\"", addr.ip()))?;
+            self.tracer.python(&format!("port = {}", addr.port()))?;
+            "s.bind((ip, port))".to_string()
+        } else {
+            format!("{}.bind((\"{}\", {}))", self.name, addr.ip(), addr.port())
+        };
+        let socket = self.begin("bind", &python)?;
         let result = socket.bind(&SockAddr::from(*addr));
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
@@ -275,6 +301,7 @@ impl<'t> TracedSocket<'t> {
             pair: Cell::new(guess(peer)),
             side: Some(Side::Server),
             send_timeout: Cell::default(),
+            in_with: false,
             tracer: self.tracer,
         };
         Ok((conn, peer))
@@ -298,6 +325,14 @@ impl<'t> TracedSocket<'t> {
             n => Event::Received { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&buf[..n]) },
         })?;
         Ok(n)
+    }
+
+    /// Python's `send(bytes)`: one `sendto(2)`, which hands the kernel as many of `bytes` as it takes now (all of
+    /// a short head, on a fresh connection); returns how many. `what` is the Python expression being sent.
+    pub fn send(&self, what: &str, bytes: &[u8]) -> Result<usize, Error> {
+        check_interrupt()?;
+        self.tracer.python(&format!("{}.send({what})", self.name))?;
+        self.send_once(bytes)
     }
 
     /// Python's `sendall(bytes)`: as many `sendto(2)` calls as it takes to hand all of `bytes` to the kernel.
@@ -393,7 +428,11 @@ impl<'t> TracedSocket<'t> {
     /// `close(2)`: give the descriptor back to the kernel. Printed with the kernel's real answer.
     pub fn close(mut self) -> Result<(), Error> {
         // No interrupt check: after Ctrl-C we still want every socket closed, and printed.
-        self.tracer.python(&format!("{}.close()", self.name))?;
+        if self.in_with {
+            self.tracer.python("s.close()  # where the blog's `with` block ends")?;
+        } else {
+            self.tracer.python(&format!("{}.close()", self.name))?;
+        }
         self.tracer.step("close")?;
         self.close_now()?.map_err(|err| call_error("close", format!("close the socket to {}", self.describe()), err))
     }

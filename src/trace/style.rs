@@ -18,7 +18,7 @@ pub enum Role {
     Success,
     /// A call that failed: `= -1 EADDRINUSE (…)`.
     Failure,
-    /// The blog's Python line: `>>> s.bind(("127.0.0.1", 8338))`.
+    /// A Python line, the blog's (`>>> s.listen(1)`) or ours (`ours> s.getsockname()`).
     Python,
     /// Bytes the socket received: `◀ received 78 bytes`.
     Received,

@@ -286,9 +286,11 @@ impl<W: Write> Transcript<W> {
         writeln!(self.sink(), "{line}\n")
     }
 
-    /// The blog's Python for the calls that follow: `>>> s.listen(1)`.
+    /// The Python for the calls that follow: `>>> s.listen(1)` when it is the blog's own line, exactly, and
+    /// `ours> s.getsockname()` when it is ours (the blog has no such line, or does something else there).
     pub fn python(&mut self, line: &str) -> io::Result<()> {
-        let line = self.style.paint(Role::Python, &format!(">>> {line}"));
+        let marker = if crate::blog::quotes(line) { ">>>" } else { "ours>" };
+        let line = self.style.paint(Role::Python, &format!("{marker} {line}"));
         writeln!(self.sink(), "{INDENT}{line}")
     }
 

@@ -27,6 +27,7 @@ pub fn settings() -> insta::Settings {
     settings.add_filter(r"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):[1-9][0-9]*", "$1:[PORT]");
     settings.add_filter(r#"(\.(bind|connect)\(\("[^"]*", )[1-9][0-9]*\)\)"#, "$1[PORT]))");
     settings.add_filter(r#"(getaddrinfo\("[^"]*", "?)[1-9][0-9]*"#, "$1[PORT]");
+    settings.add_filter(r"(ours> port = )[1-9][0-9]*", "$1[PORT]");
     // serve-folder's Date (now) and Last-Modified (the file's mtime) change from run to run: the dates as text,
     // and every hex-dump row that holds a byte of one (its ASCII column then shows a piece of a date).
     let date = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT";

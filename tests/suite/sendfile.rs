@@ -25,7 +25,7 @@ fn sendfile_sends_the_whole_file_and_the_transcript_counts_it() {
     assert!(reply[head_len..] == bytes[..], "the body is the file, byte for byte");
 
     let out = &done.stdout;
-    assert!(out.contains("     >>> client_connection.sendfile(response_file)\n"), "{out}");
+    assert!(out.contains("     ours> client_connection.sendfile(response_file)\n"), "{out}");
     // Each call in strace's shape: the socket, the file, the offset before and after, the count.
     let calls: Vec<&str> = out.lines().filter(|l| l.contains("sendfile(5, 3, [")).collect();
     assert!(!calls.is_empty(), "{out}");
@@ -70,7 +70,7 @@ fn a_file_that_shrinks_during_sendfile_ends_in_a_reset_not_a_short_body() {
         stream.write_all(REQUEST).expect("the request");
         std::io::Read::read_to_end(&mut stream, &mut Vec::new()).map_err(|err| err.kind())
     });
-    lesson.wait_for(">>> client_connection.sendfile(response_file)");
+    lesson.wait_for("ours> client_connection.sendfile(response_file)");
     std::fs::OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(4000)).expect("cut the file");
     drop(stdin);
     let reply = client.join().expect("the client");

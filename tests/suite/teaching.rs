@@ -191,3 +191,29 @@ fn fetch_works_over_ipv6() {
     assert!(transcript.contains("connect(3, {sa_family=AF_INET6, "));
     assert!(transcript.contains(&format!("Host: [::1]:{}", addr.port())), "{transcript}");
 }
+
+/// Every `>>>` line a pinned transcript shows is a line of the blog's code, exactly (`lessons/blog-code.md`), and every
+/// other Python line is marked as ours: a student holding the blog beside the transcript finds each `>>>` line there.
+#[test]
+fn every_blog_line_in_the_snapshots_is_the_blogs_and_the_rest_are_marked_ours() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    let (mut blog, mut ours) = (0, 0);
+    for entry in std::fs::read_dir(&folder).expect("snapshots/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "snap") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a snapshot");
+        for line in text.lines().map(str::trim_start) {
+            if let Some(python) = line.strip_prefix(">>> ") {
+                assert!(hhttpp::blog::quotes(python), "{}: not the blog's: {line}", path.display());
+                blog += 1;
+            } else if line.starts_with("ours> ") {
+                ours += 1;
+            }
+        }
+    }
+    assert!(blog >= 40 && ours >= 20, "{blog} blog lines, {ours} of ours: the snapshots are not what this test reads");
+    // And the blog's own lines are known as such (the check above can fail).
+    assert!(hhttpp::blog::quotes("s.listen(1)") && !hhttpp::blog::quotes("s.listen(128)"));
+}
