@@ -4,7 +4,7 @@
 //! so `RefCell` is all the sharing we need.
 
 use std::cell::RefCell;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::time::Duration;
 
 use std::net::SocketAddr;
@@ -38,7 +38,13 @@ pub struct Tracer {
 struct Stepper {
     input: Box<dyn BufRead>,
     prompts: Box<dyn Write>,
+    /// True once stdin has ended: the lesson runs on without pausing, said once.
+    ended: bool,
 }
+
+/// The longest answer `--step` reads: a line is a keypress and Enter, so anything longer is not someone answering
+/// (stdin is `/dev/zero`, say), and the lesson stops rather than fill memory with it.
+const ANSWER_LIMIT: u64 = 4096;
 
 impl Tracer {
     /// A tracer that prints to `transcript`.
@@ -90,7 +96,7 @@ impl Tracer {
     /// Pauses before every call: the prompt goes to `prompts` (stderr), so the transcript stays exactly what it is
     /// without `--step`, and one line is read from `input` (stdin): Enter goes on, `q` stops.
     pub fn with_steps(mut self, input: Box<dyn BufRead>, prompts: Box<dyn Write>) -> Self {
-        self.stepper = Some(RefCell::new(Stepper { input, prompts }));
+        self.stepper = Some(RefCell::new(Stepper { input, prompts, ended: false }));
         self
     }
 
@@ -141,6 +147,9 @@ impl Tracer {
             return Ok(());
         }
         let mut stepper = stepper.borrow_mut();
+        if stepper.ended {
+            return Ok(());
+        }
         // getaddrinfo is a library function, not a numbered system call.
         let which = match name {
             "getaddrinfo" => "next, a library call".to_string(),
@@ -151,15 +160,28 @@ impl Tracer {
         let asking = |err| Error::io("write the --step prompt to stderr", err);
         stepper.prompts.write_all(prompt.as_bytes()).map_err(asking)?;
         stepper.prompts.flush().map_err(asking)?;
-        let mut answer = String::new();
-        stepper.input.read_line(&mut answer).map_err(|err| {
+        let mut answer = Vec::new();
+        let read = (&mut stepper.input).take(ANSWER_LIMIT).read_until(b'\n', &mut answer).map_err(|err| {
             if crate::interrupt::interrupted() {
                 Error::Interrupted
             } else {
                 Error::io("read your answer to --step from stdin", err)
             }
         })?;
-        if answer.trim().eq_ignore_ascii_case("q") {
+        if read == 0 {
+            // The end of stdin (a file, a pipe, /dev/null): nobody is left to answer, so no more pauses.
+            stepper.ended = true;
+            let note = "\n     stdin ended: the lesson runs on without pausing\n";
+            stepper.prompts.write_all(note.as_bytes()).map_err(asking)?;
+            return Ok(());
+        }
+        if !answer.ends_with(b"\n") && read as u64 == ANSWER_LIMIT {
+            return Err(Error::Usage(format!(
+                "--step reads one short line per pause from stdin, and stdin gave {ANSWER_LIMIT} bytes without a \
+                 line end (is it /dev/zero or /dev/full?); run --step in a terminal"
+            )));
+        }
+        if String::from_utf8_lossy(&answer).trim().eq_ignore_ascii_case("q") {
             return Err(Error::Quit);
         }
         Ok(())
