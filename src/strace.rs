@@ -17,6 +17,10 @@ pub enum Event {
     Call(Call),
     /// A process ended: `+++ exited with N +++`, or killed by a signal (`+++ killed by SIGINT +++`).
     Exit { pid: u32, status: Option<i32> },
+    /// A process was killed by a signal: `+++ killed by SIGTERM +++` (`SIGSEGV (core dumped)` keeps its remark).
+    Killed { pid: u32, signal: String },
+    /// A signal was delivered: `--- SIGINT {si_signo=SIGINT, …} ---`.
+    Signal { pid: u32, signal: String },
     /// Anything else (signals delivered, strace's own messages).
     Other,
 }
@@ -161,9 +165,15 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Reads one line; `None` while a call waits for its second half.
+    /// Reads one line that starts with its process's number (`1234 listen(3, 1) = 0`, as `strace -o FILE` writes
+    /// it); `None` while a call waits for its second half.
     pub fn line(&mut self, line: &str) -> Option<Event> {
         let (pid, rest) = split_pid(line);
+        self.line_of(pid, rest)
+    }
+
+    /// Reads the rest of a line whose process is `pid` (see [`prefix`] for the lines strace writes to stderr).
+    pub fn line_of(&mut self, pid: u32, rest: &str) -> Option<Event> {
         // With -ttt, a timestamp: the call's start, or for a resumed call's second half, its end.
         let (stamp, rest) = match rest.split_once(' ') {
             Some((time, after)) if time.contains('.') && time.chars().all(|c| c.is_ascii_digit() || c == '.') => {
@@ -174,8 +184,11 @@ impl Reader {
         if let Some(status) = rest.strip_prefix("+++ exited with ").and_then(|r| r.strip_suffix(" +++")) {
             return Some(Event::Exit { pid, status: status.trim().parse().ok() });
         }
-        if rest.starts_with("+++ killed by ") {
-            return Some(Event::Exit { pid, status: None });
+        if let Some(signal) = rest.strip_prefix("+++ killed by ").and_then(|r| r.strip_suffix(" +++")) {
+            return Some(Event::Killed { pid, signal: signal.trim().to_string() });
+        }
+        if let Some(signal) = rest.strip_prefix("--- ").and_then(|r| r.split([' ', '{']).next()) {
+            return Some(Event::Signal { pid, signal: signal.to_string() });
         }
         if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
             self.unfinished.insert(pid, head.to_string());
@@ -208,6 +221,20 @@ impl Reader {
         };
         Some(parse_call(pid, &whole).map_or(Event::Other, |call| Event::Call(Call { returned_at, ..call })))
     }
+}
+
+/// The process a line of strace's stderr names: `[pid 1234] listen(3, 1) = 0` → (Some(1234), `listen(3, 1) = 0`).
+///
+/// Writing to stderr, `strace -f` names the process only while it traces more than one; a line without a name
+/// (`None`) belongs to the one process it traces then.
+pub fn prefix(line: &str) -> (Option<u32>, &str) {
+    if let Some(rest) = line.strip_prefix("[pid ")
+        && let Some((pid, rest)) = rest.split_once(']')
+        && let Ok(pid) = pid.trim().parse()
+    {
+        return (Some(pid), rest.trim_start());
+    }
+    (None, line)
 }
 
 /// `12345 listen(3, 1) = 0` → (12345, `listen(3, 1) = 0`); a line without a pid belongs to process 0.

@@ -95,7 +95,7 @@ fn a_sloppy_server_gets_every_note_and_difference() {
     assert!(transcript.contains("✗ recv(4096): a buffer of 1024 bytes; the lesson's is 4096"));
     assert!(transcript.contains("✗ missing: shutdown(SHUT_RDWR)"));
     assert!(transcript.contains("✗ the response: no Content-Type header"));
-    assert!(transcript.contains("the program ended with 2 sockets never closed (fd 3, 4)"), "{transcript}");
+    assert!(transcript.contains("the process ended with 2 sockets never closed (fd 3, 4)"), "{transcript}");
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn a_forking_server_is_followed_into_its_child_with_reads_sendmsg_and_notes() {
     let child: Vec<_> = transcript.lines().filter(|l| l.contains("[pid ")).collect();
     assert!(child.iter().any(|l| l.contains("sendmsg(4, msg, 0) = 84")), "the child's calls are followed: {child:#?}");
     assert!(transcript.contains("the request before this reply arrived in pieces: 2 reads"));
-    assert!(transcript.contains("recv returned 0: the other side closed"));
+    assert!(transcript.contains("the read returned 0: the other side closed"));
     assert_eq!(dumped_bytes(&transcript, "◀"), REQUEST, "the child's reads, dumped");
     assert_eq!(dumped_bytes(&transcript, "▶"), reply, "sendmsg's two buffers, dumped as one reply");
 }
