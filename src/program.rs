@@ -74,7 +74,10 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     }
     // A program that cannot be found ends as a shell ends it: one line, status 127.
     if !findable(&options.command[0]) {
-        eprintln!("hhttpp: cannot run {}: no such program (not a file, nor found in PATH)", escape(options.command[0].as_bytes()));
+        eprintln!(
+            "hhttpp: cannot run {}: no such program (not a file, nor found in PATH)",
+            escape(options.command[0].as_bytes())
+        );
         return Ok(127);
     }
     // Ctrl-C goes to the whole foreground process group: the program gets it (strace, with -I never, does not), and
@@ -87,24 +90,27 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     // program's own stderr (fd 3 here) in its place before it execs the program.
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()
         .map_err(|err| Error::io("create the socket pair for strace's report", err))?;
-    let (err_read, err_write) =
-        io::pipe().map_err(|err| Error::io("create the pipe for the program's stderr", err))?;
+    let (err_read, err_write) = io::pipe().map_err(|err| Error::io("create the pipe for the program's stderr", err))?;
     let mut command = Command::new("strace");
     command
         .args(["-f", "-q", "-I", "never", "-ttt", "-T", "-xx", "-yy", "-s", "65536", "-e", TRACED])
         // After the calls that change a socket's state strace holds the program for a moment (it has printed the
         // call by then), so that the TCP state we read is the one the call left, before the program moves on.
         .args(["-e", &format!("inject=listen,accept,accept4,connect:delay_exit={}", HOLD.as_micros())])
-        .args(["--", "sh", "-c", "exec 2>&3 3>&-; exec \"$@\"", "hhttpp trace"])
+        // The shell also tells us its pid (the program's, once it execs) on fd 4: strace's report names the first
+        // process only once there are others.
+        .args(["--", "sh", "-c", "echo $$ >&4; exec 4>&- 2>&3 3>&-; exec \"$@\"", "hhttpp trace"])
         .args(options.command)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
+    let (pid_read, pid_write) = io::pipe().map_err(|err| Error::io("create the pipe for the program's pid", err))?;
     let err_fd = std::os::fd::AsRawFd::as_raw_fd(&err_write);
+    let pid_fd = std::os::fd::AsRawFd::as_raw_fd(&pid_write);
     // SAFETY: dup2 is async-signal-safe; between fork and exec we call nothing else. It gives strace (and so our
-    // shell) the write end of the program's stderr pipe as fd 3, without close-on-exec.
+    // shell) the write end of the program's stderr pipe as fd 3, and of the pid's as fd 4, without close-on-exec.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
-            if libc::dup2(err_fd, 3) < 0 {
+            if libc::dup2(err_fd, 3) < 0 || libc::dup2(pid_fd, 4) < 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(())
@@ -112,8 +118,11 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     }
     let mut child = command.spawn().map_err(|err| Error::io("start strace", err))?;
     drop(err_write);
+    drop(pid_write);
     drop(command);
-    let first = first_child(child.id());
+    let mut first = String::new();
+    let _ = BufReader::new(pid_read).read_line(&mut first);
+    let first: Option<u32> = first.trim().parse().ok();
     let (send, inputs) = mpsc::sync_channel(256);
     let readers = [
         spawn_pieces(send.clone(), child.stdout.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stdout),
@@ -157,11 +166,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         }
         (None, None) => (1, "the program ended, how strace did not say".to_string()),
     };
-    let ending = if interrupted {
-        format!("{ending}, after Ctrl-C (hhttpp ends with 130, as a shell does)")
-    } else {
-        ending
-    };
+    let ending =
+        if interrupted { format!("{ending}, after Ctrl-C (hhttpp ends with 130, as a shell does)") } else { ending };
     program.finish(&ending)?;
     if let Some((lesson, expected)) = compare {
         let differences = program.compare(lesson, &expected)?;
@@ -185,20 +191,6 @@ fn findable(name: &str) -> bool {
     std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
         .unwrap_or(false)
-}
-
-/// The process strace started (our shell, which becomes the program): strace's only child.
-fn first_child(strace: u32) -> Option<u32> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while std::time::Instant::now() < deadline {
-        let path = format!("/proc/{strace}/task/{strace}/children");
-        let Ok(children) = std::fs::read_to_string(path) else { return None };
-        if let Some(pid) = children.split_whitespace().next().and_then(|c| c.parse().ok()) {
-            return Some(pid);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    None
 }
 
 /// A signal's number from its name: `SIGTERM` → 15.
@@ -255,7 +247,9 @@ fn spawn_pieces(
             piece.more += line.len().saturating_sub(room) as u64;
             let used = ended.unwrap_or(buf.len());
             reader.consume(used);
-            if ended.is_some() && send.send(wrap(std::mem::replace(&mut piece, Piece { shown: Vec::new(), more: 0 }))).is_err() {
+            if ended.is_some()
+                && send.send(wrap(std::mem::replace(&mut piece, Piece { shown: Vec::new(), more: 0 }))).is_err()
+            {
                 return;
             }
         }
@@ -482,9 +476,20 @@ impl Program {
             || rest.contains(" --- SIG")
             || rest.contains(" resumed>")
             || rest.contains("<unfinished")
-            || ["socket(", "accept(", "accept4(", "clone(", "clone3(", "fork(", "vfork(", "epoll_wait(", "epoll_pwait("]
-                .iter()
-                .any(|call| rest.contains(call));
+            || [
+                "socket(",
+                "accept(",
+                "accept4(",
+                "clone(",
+                "clone3(",
+                "fork(",
+                "vfork(",
+                "epoll_wait(",
+                "epoll_pwait(",
+                "select(",
+            ]
+            .iter()
+            .any(|call| rest.contains(call));
         if !relevant {
             return Ok(());
         }
@@ -634,8 +639,19 @@ impl Program {
             // A socket call that failed has no descriptor to tell us its kind: its first argument does.
             "socket" => returned.is_some() || (call.failed() && call.arg(0).is_some_and(|a| a.starts_with("AF_INET"))),
             "epoll_ctl" => call.arg(2).and_then(strace::descriptor).is_some_and(|d| d.is_tcp()),
+            // strace does not name select's descriptors: they are looked up in the table.
+            "select" | "pselect6" => call.args.iter().skip(1).take(3).any(|set| {
+                set.contains("<TCP")
+                    || set
+                        .trim_matches(['[', ']'])
+                        .split_whitespace()
+                        .filter_map(|fd| fd.parse::<i32>().ok())
+                        .any(|fd| self.tables[table].fds.contains_key(&fd))
+            }),
             _ if waits => call.args.iter().any(|a| a.contains("<TCP")),
-            _ if epoll_wait => call.fd().is_some_and(|e| self.tables[table].epolls.get(&e.fd).is_some_and(|w| !w.is_empty())),
+            _ if epoll_wait => {
+                call.fd().is_some_and(|e| self.tables[table].epolls.get(&e.fd).is_some_and(|w| !w.is_empty()))
+            }
             _ => on.is_some() || returned.is_some(),
         };
         if !keep {
@@ -988,7 +1004,8 @@ impl Program {
             self.record.event(DiagramEvent::Closed { fd: first_fd });
             let notes = conn.judge_rest();
             if conn.accepted && self.keep_calls {
-                self.sockets[socket].conn = Some(Connection { sent_all: conn.sent_all, accepted: true, ..Connection::default() });
+                self.sockets[socket].conn =
+                    Some(Connection { sent_all: conn.sent_all, accepted: true, ..Connection::default() });
                 self.sockets[socket].names = 0;
             }
             for note in notes {
@@ -1081,7 +1098,8 @@ impl Program {
                 continue;
             }
             let bytes: u64 = moved.iter().map(|(_, _, b)| b).sum();
-            let calls: Vec<String> = moved.iter().map(|(name, calls, _)| format!("{} × {name}", count_of(*calls))).collect();
+            let calls: Vec<String> =
+                moved.iter().map(|(name, calls, _)| format!("{} × {name}", count_of(*calls))).collect();
             extra.push(format!("{way} {} ({})", plural(bytes, "byte", "bytes"), calls.join(", ")));
         }
         if self.peeked > 0 {
@@ -1180,8 +1198,27 @@ fn in_hold(returned_at: Option<f64>) -> bool {
 /// The diagram keeps call names as `&'static str`: the ones it can meet, by name.
 fn static_name(name: &str) -> &'static str {
     const NAMES: [&str; 22] = [
-        "accept", "accept4", "bind", "close", "connect", "listen", "read", "readv", "recv", "recvfrom", "recvmsg",
-        "recvmmsg", "send", "sendmsg", "sendmmsg", "sendto", "write", "writev", "sendfile", "splice", "shutdown",
+        "accept",
+        "accept4",
+        "bind",
+        "close",
+        "connect",
+        "listen",
+        "read",
+        "readv",
+        "recv",
+        "recvfrom",
+        "recvmsg",
+        "recvmmsg",
+        "send",
+        "sendmsg",
+        "sendmmsg",
+        "sendto",
+        "write",
+        "writev",
+        "sendfile",
+        "splice",
+        "shutdown",
         "setsockopt",
     ];
     NAMES.into_iter().find(|n| *n == name).unwrap_or("a call")
