@@ -90,6 +90,10 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     // program's own stderr (fd 3 here) in its place before it execs the program.
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()
         .map_err(|err| Error::io("create the socket pair for strace's report", err))?;
+    // A big buffer between strace and us, so that strace rarely waits for us to read a long line (a 64 KiB write is
+    // a quarter of a megabyte of hex): each of us works on a core of its own. (Capped by net.core.wmem_max.)
+    let _ = socket2::SockRef::from(&theirs).set_send_buffer_size(4 << 20);
+    let _ = socket2::SockRef::from(&ours).set_recv_buffer_size(4 << 20);
     let (err_read, err_write) = io::pipe().map_err(|err| Error::io("create the pipe for the program's stderr", err))?;
     let mut command = Command::new("strace");
     command
@@ -146,7 +150,11 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         match input {
             Input::Stdout(piece) => program.output("stdout", &piece)?,
             Input::Stderr(piece) => program.output("stderr", &piece)?,
-            Input::Strace(line) => program.line(&String::from_utf8_lossy(&line))?,
+            // strace writes ASCII (-xx escapes every byte of a string); checking that is cheaper than the lossy copy.
+            Input::Strace(line) => match std::str::from_utf8(&line) {
+                Ok(text) => program.line(text)?,
+                Err(_) => program.line(&String::from_utf8_lossy(&line))?,
+            },
         }
     }
     for reader in readers.into_iter().flatten() {

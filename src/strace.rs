@@ -286,69 +286,90 @@ impl Quotes {
 }
 
 /// The index of the `)` that closes the `(` at `open`, skipping strings and nested brackets.
+///
+/// Bytes, not characters: a line of `-xx -s 65536` is a quarter of a megabyte of hex, and this runs on every one.
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let b = text.as_bytes();
     let mut depth = 0;
-    let mut quotes = Quotes::default();
-    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
-        if quotes.inside(c) {
-            continue;
-        }
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = past_string(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
                 depth -= 1;
-                if depth == 0 && c == ')' {
+                if depth == 0 && b[i] == b')' {
                     return Some(i);
                 }
             }
             _ => {}
         }
+        i += 1;
     }
     None
 }
 
+/// The index just past the closing quote of the string whose opening quote is at `open`.
+fn past_string(b: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 /// Splits at the commas that are not inside a string, brackets or a descriptor's `<…>` annotation.
 pub fn split_args(args: &str) -> Vec<String> {
+    let b = args.as_bytes();
     let mut out = Vec::new();
-    let mut current = String::new();
+    let mut start = 0;
     let mut depth = 0i32;
-    let mut quotes = Quotes::default();
     // Inside `4<TCP:[127.0.0.1:80->127.0.0.1:5]>`: the brackets opened since the `<` (the `->` is not an end).
     let mut annotation: Option<i32> = None;
-    for c in args.chars() {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if let Some(inner) = annotation.as_mut() {
-            current.push(c);
             match c {
-                '[' => *inner += 1,
-                ']' => *inner -= 1,
-                '>' if *inner == 0 && !current.ends_with("->") => annotation = None,
+                b'[' => *inner += 1,
+                b']' => *inner -= 1,
+                b'>' if *inner == 0 && !(i > 0 && b[i - 1] == b'-') => annotation = None,
                 _ => {}
             }
-            continue;
-        }
-        if c == '<' && !current.trim().is_empty() && current.trim().chars().all(|d| d.is_ascii_digit()) {
-            annotation = Some(0);
-            current.push(c);
-            continue;
-        }
-        if quotes.inside(c) {
-            current.push(c);
+            i += 1;
             continue;
         }
         match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(current.trim().to_string());
-                current.clear();
+            b'"' => {
+                i = past_string(b, i);
                 continue;
+            }
+            b'<' => {
+                let current = args[start..i].trim();
+                if !current.is_empty() && current.bytes().all(|d| d.is_ascii_digit()) {
+                    annotation = Some(0);
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(args[start..i].trim().to_string());
+                start = i + 1;
             }
             _ => {}
         }
-        current.push(c);
+        i += 1;
     }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
+    let last = args[start..].trim();
+    if !last.is_empty() {
+        out.push(last.to_string());
     }
     out
 }
