@@ -1071,9 +1071,23 @@ impl Program {
         if !self.tables[table].members.is_empty() {
             return Ok(());
         }
-        let mut left: Vec<i32> = self.tables[table].fds.keys().copied().collect();
-        left.sort_unstable();
+        let mut all: Vec<i32> = self.tables[table].fds.keys().copied().collect();
+        all.sort_unstable();
+        // A socket another process still has (a worker's copy of its master's listener) is not this one's to close:
+        // the kernel drops the copy, and the socket lives on.
+        let left: Vec<i32> = all
+            .iter()
+            .copied()
+            .filter(|fd| {
+                let socket = self.tables[table].fds[fd];
+                let here = self.tables[table].fds.values().filter(|&&s| s == socket).count();
+                self.sockets[socket].names <= here
+            })
+            .collect();
         if left.is_empty() {
+            for fd in all {
+                self.forget(table, fd)?;
+            }
             return Ok(());
         }
         let who = self.who(pid);
@@ -1085,7 +1099,7 @@ impl Program {
             fds.join(", "),
             if left.len() == 1 { "it" } else { "them" }
         ))?;
-        for fd in left {
+        for fd in all {
             self.forget(table, fd)?;
         }
         Ok(())
