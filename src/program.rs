@@ -796,7 +796,12 @@ impl Program {
             self.record.event(DiagramEvent::PeerClosed { fd });
             return self.note("the read returned 0: the other side closed; it will send nothing more");
         }
-        self.record.event(DiagramEvent::Received { fd, bytes: n, first_line: diagram::first_line(seen) });
+        self.record.event(DiagramEvent::Received {
+            fd,
+            call: static_name(&call.name),
+            bytes: n,
+            first_line: diagram::first_line(seen),
+        });
         if let Some(conn) = self.sockets[socket].conn.as_mut() {
             conn.reads += 1;
             conn.requests_from(seen);
@@ -833,10 +838,12 @@ impl Program {
         let n = bytes.len() as u64;
         count(&mut self.moved_out, name, n);
         let fd = self.sockets[socket].first_fd;
-        let event = if first.is_empty() {
+        let event = if first.is_empty() && name == "sendfile" {
             DiagramEvent::SentFile { fd, bytes: n }
+        } else if first.is_empty() {
+            DiagramEvent::Sent { fd, call: static_name(name), bytes: n, first_line: String::new() }
         } else {
-            DiagramEvent::Sent { fd, bytes: n, first_line: diagram::first_line(first) }
+            DiagramEvent::Sent { fd, call: static_name(name), bytes: n, first_line: diagram::first_line(first) }
         };
         self.record.event(event);
         let keep = self.keep_calls;
@@ -998,6 +1005,12 @@ impl Program {
     /// Takes `fd` out of `table`; returns how many descriptors still name its socket. At the last, the socket is
     /// closed: the connection's record ends, and what it sent last is judged.
     fn forget(&mut self, table: usize, fd: i32) -> Result<usize, Error> {
+        self.forget_as(table, fd, true)
+    }
+
+    /// [`forget`](Self::forget); `called` is false when the kernel closed it (at the process's end), which the
+    /// diagram does not draw as a `close` call.
+    fn forget_as(&mut self, table: usize, fd: i32, called: bool) -> Result<usize, Error> {
         let Some(socket) = self.tables[table].fds.remove(&fd) else { return Ok(0) };
         for watched in self.tables[table].epolls.values_mut() {
             watched.retain(|_, f| *f != fd);
@@ -1009,7 +1022,9 @@ impl Program {
         }
         let first_fd = s.first_fd;
         if let Some(mut conn) = s.conn.take() {
-            self.record.event(DiagramEvent::Closed { fd: first_fd });
+            if called {
+                self.record.event(DiagramEvent::Closed { fd: first_fd });
+            }
             let notes = conn.judge_rest();
             if conn.accepted && self.keep_calls {
                 self.sockets[socket].conn =
@@ -1086,7 +1101,7 @@ impl Program {
             .collect();
         if left.is_empty() {
             for fd in all {
-                self.forget(table, fd)?;
+                self.forget_as(table, fd, false)?;
             }
             return Ok(());
         }
@@ -1100,7 +1115,7 @@ impl Program {
             if left.len() == 1 { "it" } else { "them" }
         ))?;
         for fd in all {
-            self.forget(table, fd)?;
+            self.forget_as(table, fd, false)?;
         }
         Ok(())
     }

@@ -274,12 +274,31 @@ fn start_job(args: &[&str], port: u16) -> std::process::Child {
     child
 }
 
-/// Ctrl-C to the job's whole process group, then its output and status.
-fn ctrl_c(child: std::process::Child) -> (Option<i32>, String) {
+/// Ctrl-C to the job's whole process group once its transcript has `closes` lines with `] close(` (its threads
+/// are done), then its output and status.
+fn ctrl_c(mut child: std::process::Child, closes: usize) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (send, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut transcript = String::new();
+    let mut seen = 0;
+    while seen < closes {
+        let line = lines.recv_timeout(crate::common::PATIENCE).expect("the threads' closes");
+        seen += usize::from(line.contains("] close("));
+        transcript.push_str(&line);
+        transcript.push('\n');
+    }
     let group = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
     rustix::process::kill_process_group(group, rustix::process::Signal::INT).expect("Ctrl-C");
-    let out = child.wait_with_output().expect("hhttpp ends");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    let status = child.wait().expect("hhttpp ends");
+    reader.join().expect("the reader");
+    transcript.extend(lines.try_iter().map(|l| l + "\n"));
+    (status.code(), transcript)
 }
 
 fn curl(url: &str) -> Vec<u8> {
@@ -301,7 +320,8 @@ fn python_http_server_with_threads_stopped_by_ctrl_c() {
     let child = start_job(&["python3", "-m", "http.server", &p, "--bind", "127.0.0.1", "--directory", &root], port);
     let url = format!("http://127.0.0.1:{port}/index.html");
     let got = [curl(&url), curl(&url)];
-    let (code, transcript) = ctrl_c(child);
+    // Our readiness probe and the two curls: three connections, each closed by its thread.
+    let (code, transcript) = ctrl_c(child, 3);
     assert_eq!(code, Some(130), "{transcript}");
     assert!(!transcript.contains("never closed"), "its threads closed their sockets: {transcript}");
     assert!(!transcript.contains("the response:"), "no false note: {transcript}");
@@ -341,11 +361,13 @@ fn nginx_with_sendfile_in_a_worker_process_has_every_byte_counted() {
     let url = format!("http://127.0.0.1:{port}/index.html");
     let out = std::process::Command::new("curl").args(["-s", &url, &url, &url]).output().expect("curl");
     let one = curl(&url);
-    let (code, transcript) = ctrl_c(child);
+    // The probe's, the keep-alive connection's and the last one's closes, in the worker.
+    let (code, transcript) = ctrl_c(child, 3);
     assert_eq!(code, Some(130), "{transcript}");
     assert!(transcript.contains("sendfile("), "{transcript}");
     assert!(transcript.contains("index.html at offset 0"), "the file is named: {transcript}");
     assert!(transcript.contains("[pid "), "the worker is a child process: {transcript}");
+    assert!(transcript.contains("│  1 × writev + 1 × sendfile"), "the diagram names the calls: {transcript}");
     assert!(!transcript.contains("response"), "no false note on any response: {transcript}");
     assert_eq!(out.stdout.len() + one.len(), 4 * body.len());
     let sent = totals(&transcript).1 as usize;
