@@ -110,6 +110,16 @@ pub fn unescape(quoted: &str) -> Vec<u8> {
         }
         match chars.next() {
             Some('x') => {
+                // The common case, every byte of strace's `-xx` strings: two hex digits, read without allocating.
+                let mut ahead = chars.clone();
+                if let (Some(high), Some(low)) =
+                    (ahead.next().and_then(|c| c.to_digit(16)), ahead.next().and_then(|c| c.to_digit(16)))
+                {
+                    bytes.push((high * 16 + low) as u8);
+                    chars.next();
+                    chars.next();
+                    continue;
+                }
                 let hex: String = chars.by_ref().take(2).collect();
                 match u8::from_str_radix(&hex, 16) {
                     Ok(b) => bytes.push(b),

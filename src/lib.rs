@@ -172,7 +172,7 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     tracer.line(&format!("read about it: {}", lessons::text_path(lesson)))?;
     // After Ctrl-C the learner stopped this lesson; pointing on to the next would be a step they did not take.
     match lessons::next(lesson) {
-        _ if matches!(result, Err(Error::Interrupted)) => {}
+        Some(_) if matches!(result, Err(Error::Interrupted)) => {}
         Some(next) => tracer.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
         None => tracer.line("that was the last lesson: the series' finished server, done right")?,
     }

@@ -15,20 +15,21 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Stdout};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::escape::escape;
 use crate::judge::{self, Ending};
 use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
-/// How long strace holds the program after each of its network calls, so that we can read the state the call left.
-const HOLD: Duration = Duration::from_millis(50);
+/// How long strace holds the program after listen, accept and connect, so that we can read the state they left.
+const HOLD: Duration = Duration::from_millis(25);
 
 /// How long to wait for the connections' states to settle after the program is done.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -46,8 +47,8 @@ pub struct Options<'a> {
 /// What came in, from strace or from the program.
 enum Input {
     Strace(Vec<u8>),
-    Stdout(Vec<u8>),
-    Stderr(Vec<u8>),
+    Stdout(Piece),
+    Stderr(Piece),
 }
 
 /// Runs the program under strace and prints its socket calls; returns the exit status to end with.
@@ -71,80 +72,205 @@ pub fn run(options: &Options) -> Result<i32, Error> {
             install: "apt-get install strace",
         });
     }
-    let fifo = Fifo::new()?;
-    let mut child = Command::new("strace")
-        .args([
-            "-f",
-            "-q",
-            "-ttt",
-            "-T",
-            "-xx",
-            "-yy",
-            "-s",
-            "65536",
-            "-e",
-            "trace=%network,read,write,readv,writev,close",
-        ])
-        // After each network call strace holds the program for a moment (it has printed the call by then), so that
-        // the TCP state we read is the one the call left, before the program moves on.
-        .args(["-e", &format!("inject=%network:delay_exit={}", HOLD.as_micros()), "-o"])
-        .arg(&fifo.path)
-        .arg("--")
+    // A program that cannot be found ends as a shell ends it: one line, status 127.
+    if !findable(&options.command[0]) {
+        eprintln!(
+            "hhttpp: cannot run {}: no such program (not a file, nor found in PATH)",
+            escape(options.command[0].as_bytes())
+        );
+        return Ok(127);
+    }
+    // Ctrl-C goes to the whole foreground process group: the program gets it (strace, with -I never, does not), and
+    // we only note it, so that we read strace's report to its end and print the aftermath. Children get the default
+    // action back at exec.
+    crate::interrupt::install()?;
+    // strace's report comes over one end of a socketpair, which strace has as its stderr. Nobody can open an
+    // anonymous socket by a path (not even /proc/PID/fd/N), so a traced program cannot write calls into it. The
+    // program itself must not inherit it: a shell of ours, traced as the program's first moments, puts the
+    // program's own stderr (fd 3 here) in its place before it execs the program.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+        .map_err(|err| Error::io("create the socket pair for strace's report", err))?;
+    // A big buffer between strace and us, so that strace rarely waits for us to read a long line (a 64 KiB write is
+    // a quarter of a megabyte of hex): each of us works on a core of its own. (Capped by net.core.wmem_max.)
+    let _ = socket2::SockRef::from(&theirs).set_send_buffer_size(4 << 20);
+    let _ = socket2::SockRef::from(&ours).set_recv_buffer_size(4 << 20);
+    let (err_read, err_write) = io::pipe().map_err(|err| Error::io("create the pipe for the program's stderr", err))?;
+    let mut command = Command::new("strace");
+    command
+        .args(["-f", "-q", "-I", "never", "-ttt", "-T", "-xx", "-yy", "-s", "65536", "-e", TRACED])
+        // After the calls that change a socket's state strace holds the program for a moment (it has printed the
+        // call by then), so that the TCP state we read is the one the call left, before the program moves on.
+        .args(["-e", &format!("inject=listen,accept,accept4,connect:delay_exit={}", HOLD.as_micros())])
+        // The shell also tells us its pid (the program's, once it execs) on fd 4: strace's report names the first
+        // process only once there are others.
+        .args(["--", "sh", "-c", "echo $$ >&4; exec 4>&- 2>&3 3>&-; exec \"$@\"", "hhttpp trace"])
         .args(options.command)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| Error::io("start strace", err))?;
-    let (send, inputs) = mpsc::channel();
-    let strace_output = File::open(&fifo.path)
-        .map_err(|err| Error::io(format!("open the strace pipe {}", fifo.path.display()), err))?;
+        .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
+    let (pid_read, pid_write) = io::pipe().map_err(|err| Error::io("create the pipe for the program's pid", err))?;
+    let err_fd = std::os::fd::AsRawFd::as_raw_fd(&err_write);
+    let pid_fd = std::os::fd::AsRawFd::as_raw_fd(&pid_write);
+    // SAFETY: dup2 is async-signal-safe; between fork and exec we call nothing else. It gives strace (and so our
+    // shell) the write end of the program's stderr pipe as fd 3, and of the pid's as fd 4, without close-on-exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            if libc::dup2(err_fd, 3) < 0 || libc::dup2(pid_fd, 4) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|err| Error::io("start strace", err))?;
+    drop(err_write);
+    drop(pid_write);
+    drop(command);
+    let mut first = String::new();
+    let _ = BufReader::new(pid_read).read_line(&mut first);
+    let first: Option<u32> = first.trim().parse().ok();
+    let (send, inputs) = mpsc::sync_channel(256);
     let readers = [
-        spawn_reader(send.clone(), child.stdout.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stdout),
-        spawn_reader(send.clone(), child.stderr.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stderr),
-        spawn_reader(send, Some(Box::new(strace_output)), Input::Strace),
+        spawn_pieces(send.clone(), child.stdout.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stdout),
+        spawn_pieces(send.clone(), Some(Box::new(err_read)), Input::Stderr),
+        spawn_lines(send, Box::new(ours)),
     ];
 
-    let mut program = Program::new(Transcript::new(io::stdout(), options.color, options.full_dump));
+    let mut program = Program::new(Transcript::new(io::stdout(), options.color, options.full_dump), first);
+    program.keep_calls = compare.is_some();
     program.print(|t| {
         t.heading(&format!(
             "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
-             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after the \
-             call, read while strace holds the program (50 ms after each network call); not shown when we could not \
-             read it in time",
-            options.command.join(" ")
+             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after \
+             listen, accept and connect, read while strace holds the program ({} ms after each); not shown when we \
+             could not read it in time",
+            escape(options.command.join(" ").as_bytes()),
+            HOLD.as_millis()
         ))
     })?;
     for input in inputs {
         match input {
-            Input::Stdout(line) => program.print(|t| t.program_output("stdout", &line))?,
-            Input::Stderr(line) => program.print(|t| t.program_output("stderr", &line))?,
-            Input::Strace(line) => program.line(&String::from_utf8_lossy(&line))?,
+            Input::Stdout(piece) => program.output("stdout", &piece)?,
+            Input::Stderr(piece) => program.output("stderr", &piece)?,
+            // strace writes ASCII (-xx escapes every byte of a string); checking that is cheaper than the lossy copy.
+            Input::Strace(line) => match std::str::from_utf8(&line) {
+                Ok(text) => program.line(text)?,
+                Err(_) => program.line(&String::from_utf8_lossy(&line))?,
+            },
         }
     }
     for reader in readers.into_iter().flatten() {
         let _ = reader.join();
     }
     let status = child.wait().map_err(|err| Error::io("wait for strace to end", err))?;
-    let code = status.code().unwrap_or(1);
-    program.finish(code)?;
+    let interrupted = crate::interrupt::interrupted();
+    // strace ends as the program did: with its status, or killed by the same signal.
+    let (code, ending) = match (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
+        (Some(code), _) => match program.killed.clone() {
+            Some(signal) => (128 + signal_number(&signal).unwrap_or(0), format!("the program was killed by {signal}")),
+            None => (code, format!("the program exited with status {code}")),
+        },
+        (None, Some(n)) => {
+            let name = program.killed.clone().unwrap_or_else(|| format!("signal {n}"));
+            (128 + n, format!("the program was killed by {name}"))
+        }
+        (None, None) => (1, "the program ended, how strace did not say".to_string()),
+    };
+    let ending =
+        if interrupted { format!("{ending}, after Ctrl-C (hhttpp ends with 130, as a shell does)") } else { ending };
+    program.finish(&ending)?;
     if let Some((lesson, expected)) = compare {
         let differences = program.compare(lesson, &expected)?;
         if differences > 0 {
             return Ok(1);
         }
     }
-    Ok(code)
+    Ok(if interrupted { 130 } else { code })
 }
 
-/// Reads `source` line by line, as bytes (a program may print anything), into the channel, in a thread of its own.
-fn spawn_reader(
-    send: mpsc::Sender<Input>,
+/// The calls strace reports: every call that can make, name, copy, move bytes on or wait for a socket, and the
+/// ones that make processes and threads (descriptors belong to a process, and fork copies them).
+const TRACED: &str = "trace=%network,read,write,readv,writev,close,sendfile,splice,copy_file_range,poll,ppoll,select,\
+                      pselect6,epoll_wait,epoll_pwait,epoll_ctl,dup,dup2,dup3,fcntl,clone,clone3,fork,vfork";
+
+/// True when `name` names a program a shell could start: a path to a file, or a file in a PATH folder.
+fn findable(name: &str) -> bool {
+    if name.contains('/') {
+        return Path::new(name).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false)
+}
+
+/// A signal's number from its name: `SIGTERM` → 15.
+fn signal_number(name: &str) -> Option<i32> {
+    let name = name.split_whitespace().next()?;
+    const SIGNALS: [(&str, i32); 12] = [
+        ("SIGHUP", libc::SIGHUP),
+        ("SIGINT", libc::SIGINT),
+        ("SIGQUIT", libc::SIGQUIT),
+        ("SIGILL", libc::SIGILL),
+        ("SIGABRT", libc::SIGABRT),
+        ("SIGBUS", libc::SIGBUS),
+        ("SIGKILL", libc::SIGKILL),
+        ("SIGSEGV", libc::SIGSEGV),
+        ("SIGPIPE", libc::SIGPIPE),
+        ("SIGALRM", libc::SIGALRM),
+        ("SIGTERM", libc::SIGTERM),
+        ("SIGUSR1", libc::SIGUSR1),
+    ];
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, number)| *number)
+}
+
+/// How many bytes of one line of the program's output we show; the rest is counted.
+const SHOWN_LINE: usize = 4096;
+
+/// A line of the program's output: its first bytes, and how many more it had.
+struct Piece {
+    shown: Vec<u8>,
+    more: u64,
+}
+
+/// Reads the program's output to its end, whatever the bytes, in pieces of at most one line's first
+/// [`SHOWN_LINE`] bytes: memory stays bounded however long the lines are.
+fn spawn_pieces(
+    send: mpsc::SyncSender<Input>,
     source: Option<Box<dyn io::Read + Send>>,
-    wrap: fn(Vec<u8>) -> Input,
+    wrap: fn(Piece) -> Input,
 ) -> Option<std::thread::JoinHandle<()>> {
     let source = source?;
     Some(std::thread::spawn(move || {
-        let mut reader = BufReader::new(source);
+        let mut reader = BufReader::with_capacity(64 * 1024, source);
+        let mut piece = Piece { shown: Vec::new(), more: 0 };
+        loop {
+            let buf = match reader.fill_buf() {
+                Ok([]) | Err(_) => break,
+                Ok(buf) => buf,
+            };
+            let (line, ended) = match buf.iter().position(|&b| b == b'\n') {
+                Some(at) => (&buf[..at], Some(at + 1)),
+                None => (buf, None),
+            };
+            let room = SHOWN_LINE - piece.shown.len();
+            piece.shown.extend_from_slice(&line[..line.len().min(room)]);
+            piece.more += line.len().saturating_sub(room) as u64;
+            let used = ended.unwrap_or(buf.len());
+            reader.consume(used);
+            if ended.is_some()
+                && send.send(wrap(std::mem::replace(&mut piece, Piece { shown: Vec::new(), more: 0 }))).is_err()
+            {
+                return;
+            }
+        }
+        if !piece.shown.is_empty() || piece.more > 0 {
+            let _ = send.send(wrap(piece));
+        }
+    }))
+}
+
+/// Reads strace's report line by line (each is bounded by `-s`), in a thread of its own.
+fn spawn_lines(send: mpsc::SyncSender<Input>, source: Box<dyn io::Read + Send>) -> Option<std::thread::JoinHandle<()>> {
+    Some(std::thread::spawn(move || {
+        let mut reader = BufReader::with_capacity(256 * 1024, source);
         loop {
             let mut line = Vec::new();
             match reader.read_until(b'\n', &mut line) {
@@ -154,33 +280,57 @@ fn spawn_reader(
             if line.ends_with(b"\n") {
                 line.pop();
             }
-            if send.send(wrap(line)).is_err() {
+            if send.send(Input::Strace(line)).is_err() {
                 break;
             }
         }
     }))
 }
 
-/// A named pipe in a private folder of its own (mode 0700, a name no one can guess), removed when dropped:
-/// strace writes its report into it as it goes.
-struct Fifo {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
+/// A socket, as the kernel has it: one for all the descriptors (in every process) that name it.
+struct Socket {
+    /// The number it first had: the diagram's name for it.
+    first_fd: i32,
+    /// What `-yy` last said of it: `TCP:[127.0.0.1:8338->127.0.0.1:51234]`.
+    what: String,
+    /// How many descriptors name it, in every process; it is closed when the last one is.
+    names: usize,
+    reuse: bool,
+    /// Set once `accept` returned it or `connect` began it: what crossed it, until its last close.
+    conn: Option<Connection>,
 }
 
-impl Fifo {
-    fn new() -> Result<Fifo, Error> {
-        let tmp = std::env::temp_dir();
-        let dir = tempfile::Builder::new().prefix("hhttpp-trace-").tempdir().map_err(|err| {
-            // tempfile's error words the kernel's in its own way; the folder itself, looked at, says it plainly.
-            let err = std::fs::metadata(&tmp).err().unwrap_or(err);
-            Error::io(format!("create a folder for the strace pipe in {}", tmp.display()), err)
-        })?;
-        let path = dir.path().join("strace.fifo");
-        rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR)
-            .map_err(|err| Error::io(format!("create the strace pipe {}", path.display()), err.into()))?;
-        Ok(Fifo { _dir: dir, path })
-    }
+/// One connection's record, from `accept`/`connect` to the close of its last descriptor.
+#[derive(Default)]
+struct Connection {
+    /// Reads since the last write, for the note on a request read in pieces.
+    reads: u64,
+    /// What the peer sent that is not yet a whole request head (at most [`MAX_HEAD`] bytes), and the body bytes
+    /// of the last request still to come.
+    request: Vec<u8>,
+    body_left: u64,
+    /// What each request asked, oldest first, to know where each reply ends (a HEAD's has no body).
+    asked: std::collections::VecDeque<judge::Asked>,
+    /// What the program sent that is not yet a whole response.
+    response: Vec<u8>,
+    /// How many responses were judged on it.
+    judged: u64,
+    /// Everything it sent, for `--compare` (accepted connections only).
+    sent_all: Vec<u8>,
+    accepted: bool,
+}
+
+/// A request head is read at most this far; past it, we stop looking for requests on the connection.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// One process's descriptor table (shared by its threads, copied by fork): descriptor → socket.
+#[derive(Default, Clone)]
+struct Table {
+    fds: HashMap<i32, usize>,
+    /// The threads that use it; the process ends when the last one does.
+    members: HashSet<u32>,
+    /// epoll instances: their descriptor → (the data word given to epoll_ctl → the socket's descriptor).
+    epolls: HashMap<i32, HashMap<String, i32>>,
 }
 
 /// What we know of the traced program so far, and the transcript we print it to.
@@ -189,55 +339,98 @@ struct Program {
     record: Record,
     reader: strace::Reader,
     first_pid: Option<u32>,
-    /// Open TCP descriptors, by process.
-    open: HashMap<u32, HashSet<i32>>,
-    /// Descriptors with SO_REUSEADDR set.
-    reuse: HashSet<(u32, i32)>,
-    /// Per connection: reads since its last write, and every byte written.
-    reads: HashMap<(u32, i32), u64>,
-    written: HashMap<(u32, i32), Vec<u8>>,
-    /// Connections the program has shut down: their state is in flux.
-    shut: HashSet<(u32, i32)>,
-    /// The accepted connections, for the response to compare.
-    accepted: Vec<(u32, i32)>,
-    /// Every call shown, for `--compare`.
+    /// The processes (thread ids) strace traces now, as far as its report has said: a line without `[pid N]` is
+    /// the only one's.
+    attached: Vec<u32>,
+    tables: Vec<Table>,
+    table_of: HashMap<u32, usize>,
+    /// Threads placed in a table of their own only because nothing said whose they were yet (they had ended before
+    /// we could ask /proc): the `clone` that made them says, later.
+    provisional: HashSet<u32>,
+    sockets: Vec<Socket>,
+    /// Calls that moved bytes, by name: (calls, bytes), received and sent.
+    moved_in: Vec<(String, u64, u64)>,
+    moved_out: Vec<(String, u64, u64)>,
+    peeked: u64,
+    /// Notes said once (the non-blocking errnos come by the thousand).
+    said: HashSet<String>,
+    /// The first process's signal, when one killed it.
+    killed: Option<String>,
+    /// Every call shown (without its bytes), for `--compare`.
+    keep_calls: bool,
     kept: Vec<Call>,
 }
 
 /// What each kind of call adds to what we know, and the notes it may bring: one function per kind.
 type Handler = fn(&mut Program, &Shown) -> Result<(), Error>;
-const KINDS: [(&[&str], Handler); 7] = [
-    (&["read", "recvfrom", "readv", "recvmsg"], Program::received),
-    (&["write", "sendto", "writev", "sendmsg"], Program::sent),
+const KINDS: [(&[&str], Handler); 12] = [
+    (&["read", "recv", "recvfrom", "readv", "recvmsg", "recvmmsg"], Program::received),
+    (&["write", "send", "sendto", "writev", "sendmsg", "sendmmsg"], Program::sent),
+    (&["sendfile", "splice", "copy_file_range"], Program::spliced),
+    (&["socket", "accept", "accept4"], Program::opened),
+    (&["connect"], Program::connected),
     (&["listen"], Program::listened),
     (&["setsockopt"], Program::option_set),
     (&["bind"], Program::bound),
     (&["shutdown"], Program::shut_down),
     (&["close"], Program::closed),
+    (&["dup", "dup2", "dup3", "fcntl"], Program::duplicated),
+    (&["epoll_ctl"], Program::watched),
 ];
 
 /// The call being shown, and the descriptors it names: what every kind of call's function needs.
 struct Shown<'a> {
     call: &'a Call,
     pid: u32,
-    /// The descriptor the call was made on (-1 when it has none).
+    table: usize,
+    /// The TCP descriptor the call was made on (-1 when it has none).
     fd: i32,
-    on: Option<Descriptor>,
+    /// Its socket.
+    socket: Option<usize>,
+    /// The TCP descriptor it returned.
+    returned: Option<Descriptor>,
+}
+
+/// The errors a non-blocking socket (or a signal) brings in normal work, with what they mean.
+fn normal_errno(call: &str, errno: &str) -> Option<String> {
+    Some(match errno {
+        "EAGAIN" | "EWOULDBLOCK" if call.starts_with("accept") => format!(
+            "{call} = -1 {errno}: no connection is waiting yet. A non-blocking socket says so at once instead of \
+             waiting; the program waits in poll/epoll/select and tries again (not a failure)"
+        ),
+        "EAGAIN" | "EWOULDBLOCK" => format!(
+            "{call} = -1 {errno}: nothing can move yet on this non-blocking socket (or a timeout ran out); the \
+             program waits in poll/epoll/select and tries again (not a failure)"
+        ),
+        "EINPROGRESS" => "connect = -1 EINPROGRESS: a non-blocking connect returns at once while the handshake goes \
+             on; poll/epoll says when it is done, and getsockopt(SO_ERROR) how it went (not a failure)"
+            .to_string(),
+        "EINTR" => format!(
+            "{call} = -1 EINTR: a signal arrived while the call waited (Ctrl-C sends SIGINT); the call did \
+             nothing, and the program may make it again (not a failure)"
+        ),
+        _ => return None,
+    })
 }
 
 impl Program {
-    fn new(transcript: Transcript<Stdout>) -> Self {
+    fn new(transcript: Transcript<Stdout>, first_pid: Option<u32>) -> Self {
         Program {
             transcript,
             record: Record::default(),
             reader: strace::Reader::default(),
-            first_pid: None,
-            open: HashMap::new(),
-            reuse: HashSet::new(),
-            reads: HashMap::new(),
-            written: HashMap::new(),
-            shut: HashSet::new(),
-            accepted: Vec::new(),
+            first_pid,
+            attached: first_pid.into_iter().collect(),
+            tables: Vec::new(),
+            table_of: HashMap::new(),
+            provisional: HashSet::new(),
+            sockets: Vec::new(),
+            moved_in: Vec::new(),
+            moved_out: Vec::new(),
+            peeked: 0,
+            said: HashSet::new(),
+            killed: None,
+            keep_calls: false,
             kept: Vec::new(),
         }
     }
@@ -251,90 +444,292 @@ impl Program {
         self.print(|t| t.note(text))
     }
 
+    /// A note said once per run.
+    fn note_once(&mut self, key: &str, text: &str) -> Result<(), Error> {
+        if self.said.insert(key.to_string()) { self.note(text) } else { Ok(()) }
+    }
+
+    /// A line the program printed, escaped; a long line's rest is counted.
+    fn output(&mut self, stream: &str, piece: &Piece) -> Result<(), Error> {
+        self.print(|t| t.program_output(stream, &piece.shown))?;
+        if piece.more > 0 {
+            let more = format!("┆ … and {} more on that line, not shown", plural(piece.more, "byte", "bytes"));
+            self.note(&more)?;
+        }
+        Ok(())
+    }
+
     /// One line of strace's report.
     fn line(&mut self, line: &str) -> Result<(), Error> {
-        // The program's own process is the one strace reports first; its calls get no `[pid N]` prefix.
-        if self.first_pid.is_none() {
-            self.first_pid = line.split(' ').next().and_then(|pid| pid.parse().ok());
+        if let Some(message) = line.strip_prefix("strace: ") {
+            // strace's own diagnostics: labelled as strace's.
+            return self.print(|t| t.program_output("strace", message.as_bytes()));
         }
+        let (pid, rest) = strace::prefix(line);
+        let pid = match pid {
+            Some(pid) => {
+                if !self.attached.contains(&pid) {
+                    self.attached.push(pid);
+                }
+                pid
+            }
+            None if self.attached.len() == 1 => self.attached[0],
+            None => self.first_pid.unwrap_or(0),
+        };
         // A program's start reads many files, and with `-xx -s 65536` each read is a long line of hex: we skip
         // what cannot concern a TCP socket before parsing it, so that we keep up with strace (and read each TCP
         // state while the program is still held after its call). Halves of a split call always go through.
-        let relevant = line.contains("<TCP")
-            || line.contains("+++")
-            || line.contains(" resumed>")
-            || line.contains("<unfinished")
-            || [" socket(", " accept(", " accept4("].iter().any(|call| line.contains(call));
+        let relevant = rest.contains("<TCP")
+            || rest.contains(" +++ ")
+            || rest.contains(" --- SIG")
+            || rest.contains(" resumed>")
+            || rest.contains("<unfinished")
+            || [
+                "socket(",
+                "accept(",
+                "accept4(",
+                "clone(",
+                "clone3(",
+                "fork(",
+                "vfork(",
+                "epoll_wait(",
+                "epoll_pwait(",
+                "select(",
+            ]
+            .iter()
+            .any(|call| rest.contains(call));
         if !relevant {
             return Ok(());
         }
-        match self.reader.line(line) {
+        match self.reader.line_of(pid, rest) {
             Some(Event::Call(call)) => self.call(call),
             Some(Event::Exit { pid, .. }) => self.exit(pid),
+            Some(Event::Killed { pid, signal }) => {
+                if Some(pid) == self.first_pid {
+                    self.killed = Some(signal);
+                }
+                self.exit(pid)
+            }
+            // A child process ended: every forking program gets these, and they say nothing of its sockets.
+            Some(Event::Signal { signal, .. }) if signal == "SIGCHLD" => Ok(()),
+            Some(Event::Signal { pid, signal }) => {
+                let who = self.who(pid);
+                self.note(&format!("{who}the program got {signal}"))
+            }
             _ => Ok(()),
         }
     }
 
+    fn who(&self, pid: u32) -> String {
+        if Some(pid) == self.first_pid { String::new() } else { format!("[pid {pid}] ") }
+    }
+
+    /// The descriptor table of thread `tid`: its process's, found when first seen from the kernel's own words
+    /// (`/proc/TID/status`), else from the `clone` that made it.
+    fn table_for(&mut self, tid: u32) -> usize {
+        if let Some(&table) = self.table_of.get(&tid) {
+            return table;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
+        let field = |name: &str| -> Option<u32> {
+            status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok())
+        };
+        let table = match (field("Tgid:"), field("PPid:")) {
+            (Some(tgid), _) if tgid != tid && self.table_of.contains_key(&tgid) => self.table_of[&tgid],
+            (_, Some(ppid)) if self.table_of.contains_key(&ppid) => {
+                // A new process: a copy of its parent's table.
+                let copy = self.copy_table(self.table_of[&ppid]);
+                self.tables.push(copy);
+                self.tables.len() - 1
+            }
+            (tgid, _) => {
+                if tgid.is_none() && !self.table_of.is_empty() {
+                    self.provisional.insert(tid);
+                }
+                self.tables.push(Table::default());
+                self.tables.len() - 1
+            }
+        };
+        self.tables[table].members.insert(tid);
+        self.table_of.insert(tid, table);
+        table
+    }
+
+    /// A copy of a table, as fork makes it: every socket gets one more name.
+    fn copy_table(&mut self, from: usize) -> Table {
+        let mut copy = self.tables[from].clone();
+        copy.members.clear();
+        for &socket in copy.fds.values() {
+            self.sockets[socket].names += 1;
+        }
+        copy
+    }
+
+    /// `clone`, `clone3`, `fork`, `vfork`: a thread shares its process's table, a process gets a copy.
+    fn cloned(&mut self, call: &Call) {
+        let Some(child) = call.value().filter(|&c| c > 0).map(|c| c as u32) else { return };
+        if !self.attached.contains(&child) {
+            self.attached.push(child);
+        }
+        let parent = self.table_for(call.pid);
+        let shares = call.arg(0).is_some_and(|flags| flags.contains("CLONE_FILES"));
+        if self.provisional.remove(&child) {
+            // Its calls came before this clone's end: its table was a guess, now put right.
+            if let Some(guess) = self.table_of.get(&child).copied().filter(|&g| g != parent && shares) {
+                let fds: Vec<(i32, usize)> = self.tables[guess].fds.drain().collect();
+                for (fd, socket) in fds {
+                    if self.tables[parent].fds.get(&fd) == Some(&socket) {
+                        self.sockets[socket].names = self.sockets[socket].names.saturating_sub(1);
+                    } else {
+                        self.tables[parent].fds.insert(fd, socket);
+                    }
+                }
+                self.tables[guess].members.remove(&child);
+                self.tables[parent].members.insert(child);
+                self.table_of.insert(child, parent);
+            }
+            return;
+        }
+        if self.table_of.contains_key(&child) {
+            return; // seen first, and placed by the kernel's own words
+        }
+        let table = if shares {
+            parent
+        } else {
+            let copy = self.copy_table(parent);
+            self.tables.push(copy);
+            self.tables.len() - 1
+        };
+        self.tables[table].members.insert(child);
+        self.table_of.insert(child, table);
+    }
+
+    /// The socket behind descriptor `d` in `table`; one we have not seen made (a descriptor inherited before we
+    /// knew of it) is found by what `-yy` says of it, or made now.
+    fn socket_of(&mut self, table: usize, d: &Descriptor) -> usize {
+        if let Some(&socket) = self.tables[table].fds.get(&d.fd) {
+            self.sockets[socket].what.clone_from(&d.what);
+            return socket;
+        }
+        let socket = match self.sockets.iter().position(|s| s.names > 0 && s.what == d.what) {
+            Some(socket) => {
+                self.sockets[socket].names += 1;
+                socket
+            }
+            None => self.new_socket(d),
+        };
+        self.tables[table].fds.insert(d.fd, socket);
+        socket
+    }
+
+    fn new_socket(&mut self, d: &Descriptor) -> usize {
+        self.sockets.push(Socket { first_fd: d.fd, what: d.what.clone(), names: 1, reuse: false, conn: None });
+        self.sockets.len() - 1
+    }
+
     /// A call strace reported: shown when it was made on, or returned, a TCP socket.
     fn call(&mut self, call: Call) -> Result<(), Error> {
-        let on = call.fd();
+        if matches!(call.name.as_str(), "clone" | "clone3" | "fork" | "vfork") {
+            self.cloned(&call);
+            return Ok(());
+        }
+        let table = self.table_for(call.pid);
+        // The TCP descriptor the call was made on: the first argument, or for splice and copy_file_range the
+        // output side when the input is not one.
+        let on = call.fd().filter(Descriptor::is_tcp).or_else(|| match call.name.as_str() {
+            "splice" | "copy_file_range" => call.arg(2).and_then(strace::descriptor).filter(Descriptor::is_tcp),
+            _ => None,
+        });
         let returned = call.returned_fd().filter(Descriptor::is_tcp);
+        let waits = matches!(call.name.as_str(), "poll" | "ppoll" | "select" | "pselect6");
+        let epoll_wait = call.name.starts_with("epoll_wait") || call.name.starts_with("epoll_pwait");
         let keep = match call.name.as_str() {
             // A socket call that failed has no descriptor to tell us its kind: its first argument does.
-            "socket" | "accept" | "accept4" => {
-                returned.is_some() || (call.failed() && call.arg(0).is_some_and(|a| a.starts_with("AF_INET")))
+            "socket" => returned.is_some() || (call.failed() && call.arg(0).is_some_and(|a| a.starts_with("AF_INET"))),
+            "epoll_ctl" => call.arg(2).and_then(strace::descriptor).is_some_and(|d| d.is_tcp()),
+            // strace does not name select's descriptors: they are looked up in the table.
+            "select" | "pselect6" => call.args.iter().skip(1).take(3).any(|set| {
+                set.contains("<TCP")
+                    || set
+                        .trim_matches(['[', ']'])
+                        .split_whitespace()
+                        .filter_map(|fd| fd.parse::<i32>().ok())
+                        .any(|fd| self.tables[table].fds.contains_key(&fd))
+            }),
+            _ if waits => call.args.iter().any(|a| a.contains("<TCP")),
+            _ if epoll_wait => {
+                call.fd().is_some_and(|e| self.tables[table].epolls.get(&e.fd).is_some_and(|w| !w.is_empty()))
             }
-            _ => on.as_ref().is_some_and(Descriptor::is_tcp),
+            _ => on.is_some() || returned.is_some(),
         };
         if !keep {
             return Ok(());
         }
-        let shown = Shown { call: &call, pid: call.pid, fd: on.as_ref().map_or(-1, |d| d.fd), on: on.clone() };
-        self.show(&shown, returned.as_ref())?;
-        self.remember(&shown, returned.as_ref());
+        let socket = on.as_ref().map(|d| self.socket_of(table, d));
+        let shown = Shown {
+            call: &call,
+            pid: call.pid,
+            table,
+            fd: on.as_ref().map_or(-1, |d| d.fd),
+            socket,
+            returned: returned.clone(),
+        };
+        let errno = call.errno().map(str::to_string);
+        let normal = errno.as_deref().and_then(|e| normal_errno(&call.name, e));
+        self.show(&shown, on.as_ref(), normal.is_some())?;
         if let Some((_, handle)) = KINDS.iter().find(|(names, _)| names.contains(&call.name.as_str())) {
             handle(self, &shown)?;
         }
-        if let Some(errno) = call.errno() {
-            self.note(&crate::errno::note(errno))?;
+        match (errno, normal) {
+            (Some(errno), Some(text)) => self.note_once(&format!("{} {errno}", call.name), &text)?,
+            (Some(errno), None) => {
+                if let Some(socket) = socket {
+                    let fd = self.sockets[socket].first_fd;
+                    let failed = DiagramEvent::Failed { fd, call: static_name(&call.name), errno: errno.clone() };
+                    self.record.event(failed);
+                }
+                self.note(&crate::errno::note(&errno))?;
+            }
+            _ => {}
         }
-        self.kept.push(call);
+        if self.keep_calls {
+            let mut kept = call.clone();
+            if let Some(data) = kept.args.get_mut(1).filter(|a| a.starts_with('"') || a.starts_with('[')) {
+                data.clear();
+            }
+            self.kept.push(kept);
+        }
         Ok(())
     }
 
     /// Prints the call, with the TCP state it left when we could read it while strace held the program.
-    fn show(&mut self, shown: &Shown, returned: Option<&Descriptor>) -> Result<(), Error> {
+    fn show(&mut self, shown: &Shown, on: Option<&Descriptor>, normal: bool) -> Result<(), Error> {
         let call = shown.call;
-        let first = *self.first_pid.get_or_insert(call.pid);
-        let who = if shown.pid == first { String::new() } else { format!("[pid {}] ", shown.pid) };
-        let args = render_args(call);
-        let result = match returned {
+        let who = self.who(shown.pid);
+        let args = self.render_args(shown);
+        let result = match &shown.returned {
             Some(d) => d.fd.to_string(),
-            None => strace::readable(&call.result),
+            None => strip_annotations(&strace::readable(&call.result)),
         };
-        // strace holds the program for HOLD after each network call, and we read the kernel's table meanwhile.
-        // (read, write and close are not held: no state for them.) After a shutdown the state changes within
-        // microseconds, as in the lessons: not shown.
-        let network = !matches!(call.name.as_str(), "read" | "write" | "readv" | "writev" | "close");
-        if call.name == "shutdown" && !call.failed() {
-            self.shut.insert((shown.pid, shown.fd));
-        }
-        let settled = !self.shut.contains(&(shown.pid, shown.fd));
-        let mut state = match &shown.on {
-            Some(d) if network && settled && !call.failed() => state_of(d),
+        // strace holds the program for HOLD after listen, accept and connect, and we read the kernel's table
+        // meanwhile; other calls are not held, and get no state.
+        let held = matches!(call.name.as_str(), "listen" | "accept" | "accept4" | "connect");
+        let mut state = match on {
+            Some(d) if held && (!call.failed() || normal) => state_of(d),
             _ => None,
         };
-        if let Some(new) = returned.filter(|_| call.name.starts_with("accept"))
+        if let Some(new) = shown.returned.as_ref().filter(|_| call.name.starts_with("accept"))
             && let Some(new_state) = state_of(new)
         {
             state = Some(format!("{}; fd {}: {new_state}", state.unwrap_or_default(), new.fd));
         }
         // Shown only if we read it while the program was still held: on a busy machine we may fall behind strace,
         // and a state read later could be one the program reached calls afterwards.
-        if !in_hold(call.returned_at) {
+        if !held || !in_hold(call.returned_at) {
             state = None;
         }
-        let number = self.record.call(call.failed());
+        let failed = call.failed() && !normal;
+        let number = self.record.call(failed);
         let line = CallLine {
             number,
             who: &who,
@@ -347,79 +742,201 @@ impl Program {
         self.print(|t| t.call(&line))
     }
 
-    /// Keeps what the call tells of the program's sockets and connections.
-    fn remember(&mut self, shown: &Shown, returned: Option<&Descriptor>) {
+    /// The arguments as the lessons print them: descriptors without their names, data as `buf`, strings readable;
+    /// epoll_wait's ready list with the descriptors epoll_ctl registered.
+    fn render_args(&self, shown: &Shown) -> String {
         let call = shown.call;
-        // Each connection, to show what the kernel keeps of it once the program is done.
-        for d in shown.on.iter().chain(returned) {
-            if let Some((local, remote)) = d.pair() {
-                self.record.pair(local, remote);
+        let mut args = render_args(call);
+        if call.name.starts_with("epoll_wait") || call.name.starts_with("epoll_pwait") {
+            let watched = call.fd().and_then(|e| self.tables[shown.table].epolls.get(&e.fd));
+            if let (Some(watched), Some(ready)) = (watched, call.arg(1)) {
+                let fds: Vec<String> = ready
+                    .split("events=")
+                    .skip(1)
+                    .map(|entry| {
+                        let events = entry.split([',', '}']).next().unwrap_or("");
+                        let fd = data_word(entry).and_then(|w| watched.get(&w)).map_or("?".to_string(), i32::to_string);
+                        format!("{{fd={fd}, events={events}}}")
+                    })
+                    .collect();
+                let parts: Vec<String> = call.args.iter().skip(2).map(|a| strace::readable(a)).collect();
+                let epfd = call.fd().map_or(-1, |d| d.fd);
+                args = format!("{epfd}, [{}], {}", fds.join(", "), parts.join(", "));
             }
         }
-        if let Some(new) = returned {
-            self.open.entry(shown.pid).or_default().insert(new.fd);
-            if call.name.starts_with("accept") {
-                self.accepted.push((shown.pid, new.fd));
-                if let Some((_, peer)) = new.pair() {
-                    self.record.event(DiagramEvent::Opened { fd: new.fd, peer, we_are: Side::Server });
-                }
-            }
-        }
-        if call.name == "connect"
-            && !call.failed()
-            && let Some(peer) = shown.on.as_ref().and_then(Descriptor::pair).map(|(_, r)| r).or_else(|| call.sockaddr())
-        {
-            self.record.event(DiagramEvent::Opened { fd: shown.fd, peer, we_are: Side::Client });
-        }
-        if let Some(errno) = call.errno() {
-            let failed = DiagramEvent::Failed { fd: shown.fd, call: static_name(&call.name), errno: errno.to_string() };
-            self.record.event(failed);
-        }
+        args
     }
 
-    /// `read`, `recvfrom`, `readv`, `recvmsg`: the bytes that came in.
+    /// `read`, `recvfrom`, `readv`, `recvmsg`, `recvmmsg`: the bytes that came in.
     fn received(&mut self, shown: &Shown) -> Result<(), Error> {
-        let (call, fd) = (shown.call, shown.fd);
-        let n = call.moved();
+        let call = shown.call;
+        let Some(socket) = shown.socket else { return Ok(()) };
+        let fd = self.sockets[socket].first_fd;
         let bytes = call.data();
+        let n = if call.name == "recvmmsg" { bytes.len() as u64 } else { call.moved() };
         let seen = &bytes[..(n as usize).min(bytes.len())];
-        self.record.data(Direction::Received, n);
-        self.print(|t| t.data(Direction::Received, seen, n))?;
         if call.failed() {
             return Ok(());
         }
+        self.print(|t| t.data(Direction::Received, seen, n))?;
+        let flags = match call.name.as_str() {
+            "recvfrom" | "recv" => call.arg(3),
+            "recvmsg" => call.arg(2),
+            _ => None,
+        };
+        if flags.is_some_and(|f| f.contains("MSG_PEEK")) {
+            self.peeked += n;
+            return self.note(
+                "MSG_PEEK: the program looked at these bytes and left them in the socket; the next read returns them \
+                 again, so they are not counted here",
+            );
+        }
+        count(&mut self.moved_in, &call.name, n);
         if n == 0 {
             self.record.event(DiagramEvent::PeerClosed { fd });
-            return self.note("recv returned 0: the other side closed; it will send nothing more");
+            return self.note("the read returned 0: the other side closed; it will send nothing more");
         }
-        self.record.event(DiagramEvent::Received { fd, bytes: n, first_line: diagram::first_line(seen) });
-        *self.reads.entry((shown.pid, fd)).or_default() += 1;
+        self.record.event(DiagramEvent::Received {
+            fd,
+            call: static_name(&call.name),
+            bytes: n,
+            first_line: diagram::first_line(seen),
+        });
+        if let Some(conn) = self.sockets[socket].conn.as_mut() {
+            conn.reads += 1;
+            conn.requests_from(seen);
+        }
         Ok(())
     }
 
-    /// `write`, `sendto`, `writev`, `sendmsg`: the bytes that went out.
+    /// `write`, `sendto`, `writev`, `sendmsg`, `sendmmsg`: the bytes that went out.
     fn sent(&mut self, shown: &Shown) -> Result<(), Error> {
-        let (call, fd) = (shown.call, shown.fd);
-        let n = call.moved();
+        let call = shown.call;
+        let Some(socket) = shown.socket else { return Ok(()) };
         let bytes = call.data();
-        let sent = &bytes[..(n as usize).min(bytes.len())];
-        self.record.data(Direction::Sent, n);
-        self.print(|t| t.data(Direction::Sent, sent, n))?;
-        if !call.failed() {
-            self.record.event(DiagramEvent::Sent { fd, bytes: n, first_line: diagram::first_line(sent) });
+        let n = if call.name == "sendmmsg" { bytes.len() as u64 } else { call.moved() };
+        if call.failed() {
+            return Ok(());
         }
+        let sent = &bytes[..(n as usize).min(bytes.len())];
+        self.print(|t| t.data(Direction::Sent, sent, n))?;
         let asked: u64 = call.arg(2).and_then(|a| a.parse().ok()).unwrap_or(bytes.len() as u64);
-        if !call.failed() && n < asked && matches!(call.name.as_str(), "write" | "sendto") {
+        if n < asked && matches!(call.name.as_str(), "write" | "send" | "sendto") {
             self.note(&format!(
-                "a short write: the kernel took {n} of the {asked} bytes. Send the rest in a loop, or use sendall, \
-                 which does"
+                "a short write: the kernel took {n} of the {asked} bytes. The program must send the rest (Python's \
+                 sendall loops for you; a non-blocking server waits until the socket is writable)"
             ))?;
         }
-        let pieces = self.reads.remove(&(shown.pid, fd)).unwrap_or(0);
+        // strace shows at most -s bytes of a call: the rest are counted as bytes we did not see.
+        let mut out = sent.to_vec();
+        out.resize(n as usize, 0);
+        self.went_out(socket, &call.name, &out, sent)
+    }
+
+    /// Bytes that left on `socket`: counted, drawn, and judged response by response.
+    fn went_out(&mut self, socket: usize, name: &str, bytes: &[u8], first: &[u8]) -> Result<(), Error> {
+        let n = bytes.len() as u64;
+        count(&mut self.moved_out, name, n);
+        let fd = self.sockets[socket].first_fd;
+        let event = if first.is_empty() && name == "sendfile" {
+            DiagramEvent::SentFile { fd, bytes: n }
+        } else if first.is_empty() {
+            DiagramEvent::Sent { fd, call: static_name(name), bytes: n, first_line: String::new() }
+        } else {
+            DiagramEvent::Sent { fd, call: static_name(name), bytes: n, first_line: diagram::first_line(first) }
+        };
+        self.record.event(event);
+        let keep = self.keep_calls;
+        let Some(conn) = self.sockets[socket].conn.as_mut() else { return Ok(()) };
+        let pieces = std::mem::take(&mut conn.reads);
+        if keep && conn.accepted {
+            conn.sent_all.extend_from_slice(bytes);
+        }
+        conn.response.extend_from_slice(bytes);
+        let notes = conn.judge_whole();
         if pieces > 1 {
             self.note(&format!("the request before this reply arrived in pieces: {pieces} reads"))?;
         }
-        self.written.entry((shown.pid, fd)).or_default().extend_from_slice(sent);
+        for note in notes {
+            self.note(&note)?;
+        }
+        Ok(())
+    }
+
+    /// `sendfile`, `splice`, `copy_file_range`: bytes the kernel moved between a file or pipe and the socket,
+    /// which strace cannot show.
+    fn spliced(&mut self, shown: &Shown) -> Result<(), Error> {
+        let call = shown.call;
+        let Some(socket) = shown.socket else { return Ok(()) };
+        let n = call.moved();
+        if call.failed() || n == 0 {
+            return Ok(());
+        }
+        // sendfile(out, in, offset, count); splice(in, off_in, out, off_out, len, flags).
+        let (other, offset, outgoing) = match call.name.as_str() {
+            "sendfile" => (call.arg(1), call.arg(2), true),
+            _ if call.fd().is_some_and(|d| d.is_tcp()) => (call.arg(2), call.arg(3), false),
+            _ => (call.arg(0), call.arg(1), true),
+        };
+        let other = other.and_then(strace::descriptor);
+        let name = other.as_ref().map_or("?".to_string(), |d| escape(d.what.as_bytes()));
+        // `[0] => [3920]`: where the call began in the file.
+        let start: Option<u64> =
+            offset.and_then(|o| o.strip_prefix('[')).and_then(|o| o.split(']').next()).and_then(|o| o.parse().ok());
+        let at = start.map_or(String::new(), |s| format!(" at offset {s}"));
+        if !outgoing {
+            count(&mut self.moved_in, &call.name, n);
+            return self.note(&format!(
+                "◀ received {} into {name}{at}: the kernel moved them, strace cannot show them",
+                plural(n, "byte", "bytes")
+            ));
+        }
+        self.note(&format!(
+            "▶ sent {} from {name}{at}: the kernel copied them, strace cannot show them, so there is no dump",
+            plural(n, "byte", "bytes")
+        ))?;
+        // For the judge: the file's bytes where we can read them now, else as many placeholders (their count is
+        // what framing needs).
+        let mut bytes = vec![0u8; n as usize];
+        if let (Some(start), Some(path)) = (start, other.as_ref().map(|d| d.what.clone())) {
+            use std::os::unix::fs::FileExt;
+            if let Ok(file) = File::open(&path) {
+                let _ = file.read_exact_at(&mut bytes, start);
+            }
+        }
+        self.went_out(socket, &call.name, &bytes, &[])
+    }
+
+    /// `socket`, `accept`, `accept4`: a new socket; from accept, a connection.
+    fn opened(&mut self, shown: &Shown) -> Result<(), Error> {
+        let Some(new) = shown.returned.as_ref() else { return Ok(()) };
+        // The number may have named another socket a moment ago (a close we did not see): it no longer does.
+        self.forget(shown.table, new.fd)?;
+        let socket = self.new_socket(new);
+        self.tables[shown.table].fds.insert(new.fd, socket);
+        if shown.call.name.starts_with("accept") {
+            self.record.connection();
+            self.sockets[socket].conn = Some(Connection { accepted: true, ..Connection::default() });
+            if let Some((local, remote)) = new.pair() {
+                self.record.pair(local, remote);
+                self.record.event(DiagramEvent::Opened { fd: new.fd, peer: remote, we_are: Side::Server });
+            }
+        }
+        Ok(())
+    }
+
+    /// `connect`: a connection begun (at once, or in the background with EINPROGRESS).
+    fn connected(&mut self, shown: &Shown) -> Result<(), Error> {
+        let call = shown.call;
+        let Some(socket) = shown.socket else { return Ok(()) };
+        if call.failed() && call.errno() != Some("EINPROGRESS") {
+            return Ok(());
+        }
+        let Some(peer) = call.sockaddr() else { return Ok(()) };
+        if self.sockets[socket].conn.is_none() {
+            self.sockets[socket].conn = Some(Connection::default());
+            self.record.event(DiagramEvent::Opened { fd: self.sockets[socket].first_fd, peer, we_are: Side::Client });
+        }
         Ok(())
     }
 
@@ -436,15 +953,18 @@ impl Program {
 
     /// `setsockopt`: remember SO_REUSEADDR, for a later `bind` that fails.
     fn option_set(&mut self, shown: &Shown) -> Result<(), Error> {
-        if shown.call.arg(2) == Some("SO_REUSEADDR") {
-            self.reuse.insert((shown.pid, shown.fd));
+        if shown.call.arg(2) == Some("SO_REUSEADDR")
+            && let Some(socket) = shown.socket
+        {
+            self.sockets[socket].reuse = true;
         }
         Ok(())
     }
 
     /// `bind`: EADDRINUSE on a socket without SO_REUSEADDR.
     fn bound(&mut self, shown: &Shown) -> Result<(), Error> {
-        if shown.call.errno() != Some("EADDRINUSE") || self.reuse.contains(&(shown.pid, shown.fd)) {
+        let reuse = shown.socket.is_some_and(|s| self.sockets[s].reuse);
+        if shown.call.errno() != Some("EADDRINUSE") || reuse {
             return Ok(());
         }
         self.note(
@@ -455,82 +975,189 @@ impl Program {
 
     /// `shutdown`: the FIN, for the diagram.
     fn shut_down(&mut self, shown: &Shown) -> Result<(), Error> {
-        if shown.call.failed() {
-            return Ok(());
-        }
+        let Some(socket) = shown.socket.filter(|_| !shown.call.failed()) else { return Ok(()) };
         let how = match shown.call.arg(1) {
             Some("SHUT_RD") => "SHUT_RD",
             Some("SHUT_WR") => "SHUT_WR",
             _ => "SHUT_RDWR",
         };
-        self.record.event(DiagramEvent::Shutdown { fd: shown.fd, how });
+        self.record.event(DiagramEvent::Shutdown { fd: self.sockets[socket].first_fd, how });
         Ok(())
     }
 
-    /// `close`: the connection is over; judge what was written on it.
+    /// `close`: one name fewer; the connection ends with its last.
     fn closed(&mut self, shown: &Shown) -> Result<(), Error> {
-        if shown.call.failed() {
+        if shown.call.failed() || shown.fd < 0 {
             return Ok(());
         }
-        let (pid, fd) = (shown.pid, shown.fd);
-        self.record.event(DiagramEvent::Closed { fd });
-        if let Some(open) = self.open.get_mut(&pid) {
-            open.remove(&fd);
-        }
-        // The number may be given to the next socket.
-        self.shut.remove(&(pid, fd));
-        self.judge(pid, fd)
-    }
-
-    /// When a connection closes: what `hhttpp check` would say of the response written on it.
-    fn judge(&mut self, pid: u32, fd: i32) -> Result<(), Error> {
-        let Some(written) = self.written.get(&(pid, fd)) else { return Ok(()) };
-        if !written.starts_with(b"HTTP/") {
-            return Ok(());
-        }
-        let notes: Vec<String> = judge::framing(written, Ending::Closed)
-            .problems
-            .into_iter()
-            .map(|problem| format!("the response: {} ({})", problem.what, problem.hint))
-            .collect();
-        for note in notes {
-            self.note(&note)?;
+        let still = self.forget(shown.table, shown.fd)?;
+        if still > 0 {
+            let fd = shown.fd;
+            self.note(&format!(
+                "fd {fd} is closed, but the socket stays open: {} still {} it (another process's copy, or a dup)",
+                plural(still as u64, "descriptor", "descriptors"),
+                if still == 1 { "names" } else { "name" }
+            ))?;
         }
         Ok(())
     }
 
-    /// A process ended: the sockets it left open.
-    fn exit(&mut self, pid: u32) -> Result<(), Error> {
-        let mut left: Vec<i32> = self.open.remove(&pid).unwrap_or_default().into_iter().collect();
-        left.sort_unstable();
-        if left.is_empty() {
+    /// Takes `fd` out of `table`; returns how many descriptors still name its socket. At the last, the socket is
+    /// closed: the connection's record ends, and what it sent last is judged.
+    fn forget(&mut self, table: usize, fd: i32) -> Result<usize, Error> {
+        self.forget_as(table, fd, true)
+    }
+
+    /// [`forget`](Self::forget); `called` is false when the kernel closed it (at the process's end), which the
+    /// diagram does not draw as a `close` call.
+    fn forget_as(&mut self, table: usize, fd: i32, called: bool) -> Result<usize, Error> {
+        let Some(socket) = self.tables[table].fds.remove(&fd) else { return Ok(0) };
+        for watched in self.tables[table].epolls.values_mut() {
+            watched.retain(|_, f| *f != fd);
+        }
+        let s = &mut self.sockets[socket];
+        s.names = s.names.saturating_sub(1);
+        if s.names > 0 {
+            return Ok(s.names);
+        }
+        let first_fd = s.first_fd;
+        if let Some(mut conn) = s.conn.take() {
+            if called {
+                self.record.event(DiagramEvent::Closed { fd: first_fd });
+            }
+            let notes = conn.judge_rest();
+            if conn.accepted && self.keep_calls {
+                self.sockets[socket].conn =
+                    Some(Connection { sent_all: conn.sent_all, accepted: true, ..Connection::default() });
+                self.sockets[socket].names = 0;
+            }
+            for note in notes {
+                self.note(&note)?;
+            }
+        }
+        Ok(0)
+    }
+
+    /// `dup`, `dup2`, `dup3`, `fcntl(F_DUPFD)`: another name for the same socket.
+    fn duplicated(&mut self, shown: &Shown) -> Result<(), Error> {
+        let call = shown.call;
+        let Some(socket) = shown.socket else { return Ok(()) };
+        if call.failed() || (call.name == "fcntl" && !call.arg(1).is_some_and(|a| a.starts_with("F_DUPFD"))) {
             return Ok(());
         }
-        let fds: Vec<String> = left.iter().map(i32::to_string).collect();
+        let Some(new) = call.value().map(|v| v as i32) else { return Ok(()) };
+        if new == shown.fd {
+            return Ok(());
+        }
+        // dup2 and dup3 close whatever the new number named before.
+        self.forget(shown.table, new)?;
+        self.tables[shown.table].fds.insert(new, socket);
+        self.sockets[socket].names += 1;
         self.note(&format!(
-            "the program ended with {} never closed (fd {}): the kernel closed {} for it. Close your sockets, or \
-             use with socket.socket(...) as s:",
-            plural(left.len() as u64, "socket", "sockets"),
-            fds.join(", "),
-            if left.len() == 1 { "it" } else { "them" }
+            "fd {new} is now another name for fd {}'s socket: it stays open until every name for it is closed",
+            shown.fd
         ))
     }
 
+    /// `epoll_ctl`: which socket each of epoll's data words stands for, to name the ready ones later.
+    fn watched(&mut self, shown: &Shown) -> Result<(), Error> {
+        let call = shown.call;
+        let (Some(epoll), Some(d)) = (call.fd(), call.arg(2).and_then(strace::descriptor)) else { return Ok(()) };
+        if call.failed() {
+            return Ok(());
+        }
+        let watched = self.tables[shown.table].epolls.entry(epoll.fd).or_default();
+        match call.arg(1) {
+            Some("EPOLL_CTL_DEL") => watched.retain(|_, fd| *fd != d.fd),
+            _ => {
+                if let Some(word) = call.arg(3).and_then(data_word) {
+                    watched.insert(word, d.fd);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A thread ended: when it was its process's last, the sockets the process left open.
+    fn exit(&mut self, pid: u32) -> Result<(), Error> {
+        self.attached.retain(|p| *p != pid);
+        let Some(table) = self.table_of.remove(&pid) else { return Ok(()) };
+        self.tables[table].members.remove(&pid);
+        if !self.tables[table].members.is_empty() {
+            return Ok(());
+        }
+        let mut all: Vec<i32> = self.tables[table].fds.keys().copied().collect();
+        all.sort_unstable();
+        // A socket another process still has (a worker's copy of its master's listener) is not this one's to close:
+        // the kernel drops the copy, and the socket lives on.
+        let left: Vec<i32> = all
+            .iter()
+            .copied()
+            .filter(|fd| {
+                let socket = self.tables[table].fds[fd];
+                let here = self.tables[table].fds.values().filter(|&&s| s == socket).count();
+                self.sockets[socket].names <= here
+            })
+            .collect();
+        if left.is_empty() {
+            for fd in all {
+                self.forget_as(table, fd, false)?;
+            }
+            return Ok(());
+        }
+        let who = self.who(pid);
+        let fds: Vec<String> = left.iter().map(i32::to_string).collect();
+        self.note(&format!(
+            "{who}the process ended with {} never closed (fd {}): the kernel closed {} for it. Close each socket \
+             when done with it (in Python, with socket.socket(...) as s: does it)",
+            plural(left.len() as u64, "socket", "sockets"),
+            fds.join(", "),
+            if left.len() == 1 { "it" } else { "them" }
+        ))?;
+        for fd in all {
+            self.forget_as(table, fd, false)?;
+        }
+        Ok(())
+    }
+
     /// After the program: the sockets left open, what the kernel keeps, the diagram and the summary.
-    fn finish(&mut self, code: i32) -> Result<(), Error> {
-        let pids: Vec<u32> = self.open.keys().copied().collect();
+    fn finish(&mut self, ending: &str) -> Result<(), Error> {
+        let pids: Vec<u32> = self.table_of.keys().copied().collect();
         for pid in pids {
             self.exit(pid)?;
         }
         let pairs = self.record.pairs().to_vec();
         let states = tcp::settled(&pairs, SETTLE);
-        let fates: Vec<Fate> =
-            pairs.into_iter().zip(states).map(|(pair, ours)| Fate { pair, ours, theirs: None, ending: None }).collect();
+        // The peer's side is in this machine's table when the peer is on loopback.
+        let fates: Vec<Fate> = pairs
+            .into_iter()
+            .zip(states)
+            .map(|((local, remote), ours)| Fate {
+                pair: (local, remote),
+                ours,
+                theirs: remote.ip().is_loopback().then(|| tcp::by_pair(remote, local).map(|e| e.state)),
+                ending: None,
+            })
+            .collect();
+        let mut extra = Vec::new();
+        for (way, moved) in [("received", &self.moved_in), ("sent", &self.moved_out)] {
+            if moved.is_empty() {
+                continue;
+            }
+            let bytes: u64 = moved.iter().map(|(_, _, b)| b).sum();
+            let calls: Vec<String> =
+                moved.iter().map(|(name, calls, _)| format!("{} × {name}", count_of(*calls))).collect();
+            extra.push(format!("{way} {} ({})", plural(bytes, "byte", "bytes"), calls.join(", ")));
+        }
+        if self.peeked > 0 {
+            extra.push(format!("looked at {} with MSG_PEEK (counted when read)", plural(self.peeked, "byte", "bytes")));
+        }
+        extra.push(ending.to_string());
         let record = &self.record;
         self.transcript
             .aftermath(&fates, 0)
             .and_then(|()| self.transcript.diagram(record.events(), "the program"))
-            .and_then(|()| self.transcript.summary(record.stats(), &[format!("the program exited with status {code}")]))
+            .and_then(|()| self.transcript.summary(record.stats(), &extra))
             .map_err(Error::Output)
     }
 
@@ -554,8 +1181,12 @@ impl Program {
             }
         }
         if let Some(ours) = expected.as_ref().filter(|reply| !reply.is_empty()) {
-            let theirs: Vec<u8> =
-                self.accepted.iter().flat_map(|c| self.written.get(c).cloned().unwrap_or_default()).collect();
+            let theirs: Vec<u8> = self
+                .sockets
+                .iter()
+                .filter_map(|s| s.conn.as_ref().filter(|c| c.accepted))
+                .flat_map(|c| c.sent_all.iter().copied())
+                .collect();
             let framing = judge::framing(&theirs, Ending::Closed);
             let mut problems = framing.problems;
             let our_response = judge::framing(ours, Ending::Closed).response;
@@ -613,9 +1244,29 @@ fn in_hold(returned_at: Option<f64>) -> bool {
 
 /// The diagram keeps call names as `&'static str`: the ones it can meet, by name.
 fn static_name(name: &str) -> &'static str {
-    const NAMES: [&str; 14] = [
-        "accept", "accept4", "bind", "close", "connect", "listen", "read", "readv", "recvfrom", "recvmsg", "sendmsg",
-        "sendto", "write", "writev",
+    const NAMES: [&str; 22] = [
+        "accept",
+        "accept4",
+        "bind",
+        "close",
+        "connect",
+        "listen",
+        "read",
+        "readv",
+        "recv",
+        "recvfrom",
+        "recvmsg",
+        "recvmmsg",
+        "send",
+        "sendmsg",
+        "sendmmsg",
+        "sendto",
+        "write",
+        "writev",
+        "sendfile",
+        "splice",
+        "shutdown",
+        "setsockopt",
     ];
     NAMES.into_iter().find(|n| *n == name).unwrap_or("a call")
 }
@@ -623,9 +1274,10 @@ fn static_name(name: &str) -> &'static str {
 /// The arguments as the lessons print them: descriptors without their names, data as `buf`, strings readable.
 fn render_args(call: &Call) -> String {
     let data_arg = match call.name.as_str() {
-        "read" | "write" | "recvfrom" | "sendto" => Some("buf"),
+        "read" | "write" | "recv" | "send" | "recvfrom" | "sendto" => Some("buf"),
         "readv" | "writev" => Some("iov"),
         "recvmsg" | "sendmsg" => Some("msg"),
+        "recvmmsg" | "sendmmsg" => Some("msgvec"),
         _ => None,
     };
     let shown: Vec<String> = call
@@ -635,10 +1287,137 @@ fn render_args(call: &Call) -> String {
         .map(|(i, arg)| match strace::descriptor(arg) {
             Some(d) => d.fd.to_string(),
             None if i == 1 && data_arg.is_some() => data_arg.unwrap_or("buf").to_string(),
-            None => strace::readable(arg),
+            None => strip_annotations(&strace::readable(arg)),
         })
         .collect();
     shown.join(", ")
+}
+
+/// `[{fd=4<TCP:[127.0.0.1:80->127.0.0.1:5]>, events=POLLIN}]` → `[{fd=4, events=POLLIN}]`: the descriptors'
+/// names that `-yy` adds inside a structure, left out as they are for the call's own descriptor.
+fn strip_annotations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('<') {
+        let digit_before = out.chars().last().or(rest[..at].chars().last()).is_some_and(|c| c.is_ascii_digit())
+            && rest[..at].chars().last().is_some_and(|c| c.is_ascii_digit());
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let end = if digit_before { annotation_end(after) } else { None };
+        match end {
+            Some(end) => rest = &after[end..],
+            None => {
+                out.push('<');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where an annotation that starts at `text[0] == '<'` ends (just past its `>`), brackets and `->` inside it
+/// taken into account.
+fn annotation_end(text: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '>' if depth == 0 && prev != '-' => return Some(i + 1),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+/// epoll's data word in `…data={u32=4, u64=4}…`: the 64-bit one.
+fn data_word(text: &str) -> Option<String> {
+    let at = text.find("u64=")? + 4;
+    Some(text[at..].split(['}', ',']).next()?.trim().to_string())
+}
+
+/// Adds one call of `name` that moved `n` bytes to `moved`.
+fn count(moved: &mut Vec<(String, u64, u64)>, name: &str, n: u64) {
+    match moved.iter_mut().find(|(m, _, _)| m == name) {
+        Some((_, calls, bytes)) => {
+            *calls += 1;
+            *bytes += n;
+        }
+        None => moved.push((name.to_string(), 1, n)),
+    }
+}
+
+fn count_of(n: u64) -> String {
+    crate::trace::format::count(n)
+}
+
+impl Connection {
+    /// Follows the requests in what the peer sent: each head's method says where its reply ends.
+    fn requests_from(&mut self, mut bytes: &[u8]) {
+        loop {
+            if self.body_left > 0 {
+                let skip = (self.body_left as usize).min(bytes.len());
+                self.body_left -= skip as u64;
+                bytes = &bytes[skip..];
+            }
+            if bytes.is_empty() || self.request.len() >= MAX_HEAD {
+                return;
+            }
+            let room = MAX_HEAD - self.request.len();
+            let before = self.request.len();
+            self.request.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            let Some(end) = self.request.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4) else { return };
+            let head = &self.request[..end];
+            let asked = if head.starts_with(b"HEAD ") { judge::Asked::HeadOnly } else { judge::Asked::WithBody };
+            let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+            self.body_left = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            self.asked.push_back(asked);
+            let used = end - before;
+            self.request.clear();
+            bytes = &bytes[used.min(bytes.len())..];
+        }
+    }
+
+    /// Judges each whole response sent so far, as `hhttpp check` would, and keeps what follows the last.
+    fn judge_whole(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        while self.response.starts_with(b"HTTP/") {
+            let asked = self.asked.front().copied().unwrap_or(judge::Asked::WithBody);
+            let judge::Progress::Complete { end } = judge::reply_end_to(&self.response, asked) else { break };
+            notes.extend(self.judge(end, judge::Ending::StillOpen, asked));
+            self.asked.pop_front();
+            self.response.drain(..end);
+        }
+        notes
+    }
+
+    /// At the last close: the response still unjudged, which only the close ends.
+    fn judge_rest(&mut self) -> Vec<String> {
+        let mut notes = self.judge_whole();
+        if self.response.starts_with(b"HTTP/") {
+            let asked = self.asked.front().copied().unwrap_or(judge::Asked::WithBody);
+            notes.extend(self.judge(self.response.len(), judge::Ending::Closed, asked));
+        }
+        self.response.clear();
+        notes
+    }
+
+    fn judge(&mut self, end: usize, ending: judge::Ending, asked: judge::Asked) -> Vec<String> {
+        self.judged += 1;
+        let which = if self.judged > 1 { format!("response {}", self.judged) } else { "the response".to_string() };
+        judge::framing_to(&self.response[..end], ending, asked)
+            .problems
+            .into_iter()
+            .map(|problem| format!("{which}: {} ({})", problem.what, problem.hint))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ pub enum Event {
     Call(Call),
     /// A process ended: `+++ exited with N +++`, or killed by a signal (`+++ killed by SIGINT +++`).
     Exit { pid: u32, status: Option<i32> },
+    /// A process was killed by a signal: `+++ killed by SIGTERM +++` (`SIGSEGV (core dumped)` keeps its remark).
+    Killed { pid: u32, signal: String },
+    /// A signal was delivered: `--- SIGINT {si_signo=SIGINT, …} ---`.
+    Signal { pid: u32, signal: String },
     /// Anything else (signals delivered, strace's own messages).
     Other,
 }
@@ -161,9 +165,15 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Reads one line; `None` while a call waits for its second half.
+    /// Reads one line that starts with its process's number (`1234 listen(3, 1) = 0`, as `strace -o FILE` writes
+    /// it); `None` while a call waits for its second half.
     pub fn line(&mut self, line: &str) -> Option<Event> {
         let (pid, rest) = split_pid(line);
+        self.line_of(pid, rest)
+    }
+
+    /// Reads the rest of a line whose process is `pid` (see [`prefix`] for the lines strace writes to stderr).
+    pub fn line_of(&mut self, pid: u32, rest: &str) -> Option<Event> {
         // With -ttt, a timestamp: the call's start, or for a resumed call's second half, its end.
         let (stamp, rest) = match rest.split_once(' ') {
             Some((time, after)) if time.contains('.') && time.chars().all(|c| c.is_ascii_digit() || c == '.') => {
@@ -174,8 +184,11 @@ impl Reader {
         if let Some(status) = rest.strip_prefix("+++ exited with ").and_then(|r| r.strip_suffix(" +++")) {
             return Some(Event::Exit { pid, status: status.trim().parse().ok() });
         }
-        if rest.starts_with("+++ killed by ") {
-            return Some(Event::Exit { pid, status: None });
+        if let Some(signal) = rest.strip_prefix("+++ killed by ").and_then(|r| r.strip_suffix(" +++")) {
+            return Some(Event::Killed { pid, signal: signal.trim().to_string() });
+        }
+        if let Some(signal) = rest.strip_prefix("--- ").and_then(|r| r.split([' ', '{']).next()) {
+            return Some(Event::Signal { pid, signal: signal.to_string() });
         }
         if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
             self.unfinished.insert(pid, head.to_string());
@@ -208,6 +221,20 @@ impl Reader {
         };
         Some(parse_call(pid, &whole).map_or(Event::Other, |call| Event::Call(Call { returned_at, ..call })))
     }
+}
+
+/// The process a line of strace's stderr names: `[pid 1234] listen(3, 1) = 0` → (Some(1234), `listen(3, 1) = 0`).
+///
+/// Writing to stderr, `strace -f` names the process only while it traces more than one; a line without a name
+/// (`None`) belongs to the one process it traces then.
+pub fn prefix(line: &str) -> (Option<u32>, &str) {
+    if let Some(rest) = line.strip_prefix("[pid ")
+        && let Some((pid, rest)) = rest.split_once(']')
+        && let Ok(pid) = pid.trim().parse()
+    {
+        return (Some(pid), rest.trim_start());
+    }
+    (None, line)
 }
 
 /// `12345 listen(3, 1) = 0` → (12345, `listen(3, 1) = 0`); a line without a pid belongs to process 0.
@@ -259,69 +286,90 @@ impl Quotes {
 }
 
 /// The index of the `)` that closes the `(` at `open`, skipping strings and nested brackets.
+///
+/// Bytes, not characters: a line of `-xx -s 65536` is a quarter of a megabyte of hex, and this runs on every one.
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let b = text.as_bytes();
     let mut depth = 0;
-    let mut quotes = Quotes::default();
-    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
-        if quotes.inside(c) {
-            continue;
-        }
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = past_string(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
                 depth -= 1;
-                if depth == 0 && c == ')' {
+                if depth == 0 && b[i] == b')' {
                     return Some(i);
                 }
             }
             _ => {}
         }
+        i += 1;
     }
     None
 }
 
+/// The index just past the closing quote of the string whose opening quote is at `open`.
+fn past_string(b: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 /// Splits at the commas that are not inside a string, brackets or a descriptor's `<…>` annotation.
 pub fn split_args(args: &str) -> Vec<String> {
+    let b = args.as_bytes();
     let mut out = Vec::new();
-    let mut current = String::new();
+    let mut start = 0;
     let mut depth = 0i32;
-    let mut quotes = Quotes::default();
     // Inside `4<TCP:[127.0.0.1:80->127.0.0.1:5]>`: the brackets opened since the `<` (the `->` is not an end).
     let mut annotation: Option<i32> = None;
-    for c in args.chars() {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if let Some(inner) = annotation.as_mut() {
-            current.push(c);
             match c {
-                '[' => *inner += 1,
-                ']' => *inner -= 1,
-                '>' if *inner == 0 && !current.ends_with("->") => annotation = None,
+                b'[' => *inner += 1,
+                b']' => *inner -= 1,
+                b'>' if *inner == 0 && !(i > 0 && b[i - 1] == b'-') => annotation = None,
                 _ => {}
             }
-            continue;
-        }
-        if c == '<' && !current.trim().is_empty() && current.trim().chars().all(|d| d.is_ascii_digit()) {
-            annotation = Some(0);
-            current.push(c);
-            continue;
-        }
-        if quotes.inside(c) {
-            current.push(c);
+            i += 1;
             continue;
         }
         match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(current.trim().to_string());
-                current.clear();
+            b'"' => {
+                i = past_string(b, i);
                 continue;
+            }
+            b'<' => {
+                let current = args[start..i].trim();
+                if !current.is_empty() && current.bytes().all(|d| d.is_ascii_digit()) {
+                    annotation = Some(0);
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(args[start..i].trim().to_string());
+                start = i + 1;
             }
             _ => {}
         }
-        current.push(c);
+        i += 1;
     }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
+    let last = args[start..].trim();
+    if !last.is_empty() {
+        out.push(last.to_string());
     }
     out
 }

@@ -23,10 +23,11 @@ pub enum Side {
 pub enum Event {
     /// `accept4` returned the connection (we are the server) or `connect` made it (we are the client).
     Opened { fd: RawFd, peer: SocketAddr, we_are: Side },
-    /// One `recvfrom` returned `bytes`; `first_line` is the start of them, escaped.
-    Received { fd: RawFd, bytes: u64, first_line: String },
-    /// One `sendto` sent `bytes`.
-    Sent { fd: RawFd, bytes: u64, first_line: String },
+    /// One `call` (`recvfrom`, or in `hhttpp trace` `read`, `recvmsg`…) returned `bytes`; `first_line` is the
+    /// start of them, escaped.
+    Received { fd: RawFd, call: &'static str, bytes: u64, first_line: String },
+    /// One `call` (`sendto`, `writev`…) sent `bytes`.
+    Sent { fd: RawFd, call: &'static str, bytes: u64, first_line: String },
     /// One `sendfile` sent `bytes` from a file (we never saw them, so there is no first line to show).
     SentFile { fd: RawFd, bytes: u64 },
     /// `recvfrom` returned 0: the peer sent FIN, it will send nothing more.
@@ -120,11 +121,11 @@ pub fn render(events: &[Event], max: usize, forgotten: u64, me: &str) -> Vec<Str
         let we_send_to_server = conn.we_are == Side::Client;
         match event {
             Event::Opened { .. } => {}
-            Event::Received { bytes, first_line, .. } => {
-                push_data(&mut conn.rows, !we_send_to_server, *bytes, first_line, "recvfrom");
+            Event::Received { call, bytes, first_line, .. } => {
+                push_data(&mut conn.rows, !we_send_to_server, *bytes, first_line, call);
             }
-            Event::Sent { bytes, first_line, .. } => {
-                push_data(&mut conn.rows, we_send_to_server, *bytes, first_line, "sendto");
+            Event::Sent { call, bytes, first_line, .. } => {
+                push_data(&mut conn.rows, we_send_to_server, *bytes, first_line, call);
             }
             Event::SentFile { bytes, .. } => {
                 push_data(&mut conn.rows, we_send_to_server, *bytes, "", "sendfile");
@@ -252,9 +253,9 @@ mod tests {
     fn a_served_request_is_drawn_client_left_server_right() {
         let events = [
             Event::Opened { fd: 4, peer: peer(), we_are: Side::Server },
-            Event::Received { fd: 4, bytes: 10, first_line: "GET / HTTP/1.1".into() },
-            Event::Received { fd: 4, bytes: 63, first_line: "Host: x".into() },
-            Event::Sent { fd: 4, bytes: 118, first_line: "HTTP/1.1 200 OK".into() },
+            Event::Received { fd: 4, call: "recvfrom", bytes: 10, first_line: "GET / HTTP/1.1".into() },
+            Event::Received { fd: 4, call: "recvfrom", bytes: 63, first_line: "Host: x".into() },
+            Event::Sent { fd: 4, call: "sendto", bytes: 118, first_line: "HTTP/1.1 200 OK".into() },
             Event::Shutdown { fd: 4, how: "SHUT_RDWR" },
             Event::Closed { fd: 4 },
         ];

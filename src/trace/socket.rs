@@ -322,7 +322,12 @@ impl<'t> TracedSocket<'t> {
         self.tracer.data(Direction::Received, &buf[..n])?;
         self.tracer.event(match n {
             0 => Event::PeerClosed { fd: self.fd },
-            n => Event::Received { fd: self.fd, bytes: n as u64, first_line: diagram::first_line(&buf[..n]) },
+            n => Event::Received {
+                fd: self.fd,
+                call: "recvfrom",
+                bytes: n as u64,
+                first_line: diagram::first_line(&buf[..n]),
+            },
         })?;
         Ok(n)
     }
@@ -394,6 +399,7 @@ impl<'t> TracedSocket<'t> {
         self.tracer.data(Direction::Sent, &bytes[..n])?;
         self.tracer.event(Event::Sent {
             fd: self.fd,
+            call: "sendto",
             bytes: n as u64,
             first_line: diagram::first_line(&bytes[..n]),
         })?;

@@ -70,6 +70,7 @@ pub enum Need {
     Ss,
     Chromium,
     Nginx,
+    Curl,
     /// A mount namespace of the test's own (`unshare -m`, as root).
     Unshare,
     /// An IPv6 loopback address (`::1`).
@@ -90,6 +91,7 @@ impl Need {
             Need::Ss => ("ss", "apt-get install iproute2"),
             Need::Chromium => ("chromium", "apt-get install chromium"),
             Need::Nginx => ("nginx", "apt-get install nginx"),
+            Need::Curl => ("curl", "apt-get install curl"),
             Need::Unshare => ("unshare", "run as root, with util-linux's unshare"),
             Need::Ipv6 => ("ipv6", "this machine has no IPv6 loopback (::1)"),
             Need::PrivilegedPorts => ("privileged-ports", "this kernel lets anyone bind port 80"),

@@ -95,7 +95,7 @@ fn a_sloppy_server_gets_every_note_and_difference() {
     assert!(transcript.contains("✗ recv(4096): a buffer of 1024 bytes; the lesson's is 4096"));
     assert!(transcript.contains("✗ missing: shutdown(SHUT_RDWR)"));
     assert!(transcript.contains("✗ the response: no Content-Type header"));
-    assert!(transcript.contains("the program ended with 2 sockets never closed (fd 3, 4)"), "{transcript}");
+    assert!(transcript.contains("the process ended with 2 sockets never closed (fd 3, 4)"), "{transcript}");
 }
 
 #[test]
@@ -136,7 +136,257 @@ fn a_forking_server_is_followed_into_its_child_with_reads_sendmsg_and_notes() {
     let child: Vec<_> = transcript.lines().filter(|l| l.contains("[pid ")).collect();
     assert!(child.iter().any(|l| l.contains("sendmsg(4, msg, 0) = 84")), "the child's calls are followed: {child:#?}");
     assert!(transcript.contains("the request before this reply arrived in pieces: 2 reads"));
-    assert!(transcript.contains("recv returned 0: the other side closed"));
+    assert!(transcript.contains("the read returned 0: the other side closed"));
     assert_eq!(dumped_bytes(&transcript, "◀"), REQUEST, "the child's reads, dumped");
     assert_eq!(dumped_bytes(&transcript, "▶"), reply, "sendmsg's two buffers, dumped as one reply");
+}
+
+/// Runs `hhttpp trace -- ARGS` to its end with no client, and returns (exit code, stdout, stderr).
+fn run_to_end(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["trace", "--"];
+    all.extend_from_slice(args);
+    let out = hhttpp(&all).stdin(std::process::Stdio::null()).output().expect("run hhttpp trace");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The summary's byte counts: (received, sent).
+fn totals(transcript: &str) -> (u64, u64) {
+    let total = |way: &str| {
+        transcript
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(way))
+            .and_then(|rest| rest.split(' ').next())
+            .map_or(0, |n| n.replace(',', "").parse().expect("a count"))
+    };
+    (total("received "), total("sent "))
+}
+
+#[test]
+fn output_that_is_not_utf8_passes_through_escaped_and_the_program_runs_on() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, _) = run_to_end(&["sh", "-c", r#"printf '\377\033]52;c;eA==\007\n'; echo after"#]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(transcript.contains(r"┆ stdout: \xFF\x1B]52;c;eA==\x07"), "escaped, never raw: {transcript}");
+    assert!(transcript.contains("┆ stdout: after"), "read to the end: {transcript}");
+    assert!(!transcript.contains('\u{1b}'), "no control character reaches the terminal");
+}
+
+#[test]
+fn a_program_killed_by_sigterm_ends_with_143_and_a_missing_one_with_127() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, _) = run_to_end(&["sh", "-c", "kill -TERM $$"]);
+    assert_eq!(code, Some(143), "{transcript}");
+    assert!(transcript.contains("the program was killed by SIGTERM"), "{transcript}");
+    let (code, _, stderr) = run_to_end(&["hhttpp-no-such-program"]);
+    assert_eq!(code, Some(127));
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_traced_program_cannot_write_calls_into_the_report() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, _) = run_to_end(&["python3", "tests/programs/forger.py"]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(transcript.contains("forger done"), "{transcript}");
+    assert!(!transcript.contains("connect(3, "), "no forged call is numbered: {transcript}");
+    assert!(transcript.contains("summary: 0 socket calls"), "{transcript}");
+}
+
+#[test]
+fn a_threaded_server_closes_in_its_thread_and_compares_clean() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, reply) = trace(&["--compare", "serve-text"], "tests/programs/threaded_server.py");
+    assert!(reply.ends_with(b"<h1>Hello World</h1>"));
+    assert!(!transcript.contains("never closed"), "the thread closed it: {transcript}");
+    assert!(transcript.contains("✓ the response matches hhttpp lesson serve-text's"), "{transcript}");
+    assert_eq!(code, Some(0), "{transcript}");
+}
+
+#[test]
+fn a_splice_sender_has_its_bytes_counted_and_its_file_named() {
+    if !tools() {
+        return;
+    }
+    let mut traced =
+        Running::start(&["trace", "--", "python3", "tests/programs/splice_sender.py", "assets/ice-caps.jpg"]);
+    let reply = exchange(traced.address(), REQUEST);
+    let done = traced.finish();
+    let transcript = done.stdout;
+    assert_eq!(done.status.code(), Some(0), "{transcript}");
+    let size = std::fs::metadata("assets/ice-caps.jpg").expect("the picture").len();
+    assert!(transcript.contains("splice("), "{transcript}");
+    assert!(transcript.contains("from pipe:["), "the other side is named: {transcript}");
+    assert_eq!(totals(&transcript).1, reply.len() as u64, "every byte on the wire is counted: {transcript}");
+    assert!(reply.len() as u64 > size);
+    assert!(!transcript.contains("the response:"), "no false note: {transcript}");
+}
+
+#[test]
+fn a_non_blocking_accept_loop_is_not_a_failure() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, reply) = trace(&[], "tests/programs/nonblocking_server.py");
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(transcript.contains("= -1 EAGAIN"), "the failed accept4 is shown: {transcript}");
+    assert!(transcript.contains("no connection is waiting yet"), "{transcript}");
+    assert!(transcript.contains("select6(4, [3], "), "the wait is shown: {transcript}");
+    let summary = transcript.lines().find(|l| l.starts_with("summary:")).unwrap_or_default();
+    assert!(!summary.contains("failed"), "{summary}");
+    assert_eq!(totals(&transcript), (REQUEST.len() as u64, reply.len() as u64), "{transcript}");
+}
+
+/// A free port on 127.0.0.1 (nginx and http.server cannot be told to take port 0 and say which they got).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// Starts `hhttpp trace -- ARGS` in a process group of its own, as a shell starts a job, so that Ctrl-C can be
+/// sent to the whole group as a terminal sends it; waits until `port` accepts a connection.
+fn start_job(args: &[&str], port: u16) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let mut all = vec!["trace", "--"];
+    all.extend_from_slice(args);
+    let child = hhttpp(&all)
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start hhttpp trace");
+    let deadline = std::time::Instant::now() + crate::common::PATIENCE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::yield_now();
+    }
+    child
+}
+
+/// Ctrl-C to the job's whole process group once its transcript has `closes` lines with `] close(` (its threads
+/// are done), then its output and status.
+fn ctrl_c(mut child: std::process::Child, closes: usize) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (send, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut transcript = String::new();
+    let mut seen = 0;
+    while seen < closes {
+        let line = lines.recv_timeout(crate::common::PATIENCE).expect("the threads' closes");
+        seen += usize::from(line.contains("] close("));
+        transcript.push_str(&line);
+        transcript.push('\n');
+    }
+    let group = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
+    rustix::process::kill_process_group(group, rustix::process::Signal::INT).expect("Ctrl-C");
+    let status = child.wait().expect("hhttpp ends");
+    reader.join().expect("the reader");
+    transcript.extend(lines.try_iter().map(|l| l + "\n"));
+    (status.code(), transcript)
+}
+
+fn curl(url: &str) -> Vec<u8> {
+    let out = std::process::Command::new("curl").args(["-s", url]).output().expect("curl");
+    assert!(out.status.success(), "curl {url}");
+    out.stdout
+}
+
+#[test]
+fn python_http_server_with_threads_stopped_by_ctrl_c() {
+    if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
+        return;
+    }
+    let port = free_port();
+    let dir = crate::common::temp_dir();
+    std::fs::write(dir.path().join("index.html"), "<h1>Hello World</h1>").expect("a page");
+    let root = dir.path().to_str().expect("a path").to_string();
+    let p = port.to_string();
+    let child = start_job(&["python3", "-m", "http.server", &p, "--bind", "127.0.0.1", "--directory", &root], port);
+    let url = format!("http://127.0.0.1:{port}/index.html");
+    let got = [curl(&url), curl(&url)];
+    // Our readiness probe and the two curls: three connections, each closed by its thread.
+    let (code, transcript) = ctrl_c(child, 3);
+    assert_eq!(code, Some(130), "{transcript}");
+    assert!(!transcript.contains("never closed"), "its threads closed their sockets: {transcript}");
+    assert!(!transcript.contains("the response:"), "no false note: {transcript}");
+    assert!(transcript.contains("after the last close, the kernel's TCP table:"), "{transcript}");
+    assert!(transcript.contains("the exchange, as the calls above made it:"), "{transcript}");
+    assert!(transcript.contains("after Ctrl-C"), "{transcript}");
+    // Our readiness probe connected once and sent nothing; the two curls got every byte the summary counts.
+    let wire: usize = got.iter().map(Vec::len).sum();
+    assert!(totals(&transcript).1 as usize > wire, "heads and bodies: {transcript}");
+}
+
+#[test]
+fn nginx_with_sendfile_in_a_worker_process_has_every_byte_counted() {
+    if !tools() || !crate::common::have(crate::common::Need::Nginx, "nginx", "-v") {
+        return;
+    }
+    let port = free_port();
+    let dir = crate::common::temp_dir();
+    let d = dir.path().display();
+    std::fs::create_dir(dir.path().join("www")).expect("www");
+    let body = "<h1>Hello World</h1>\n".repeat(200);
+    std::fs::write(dir.path().join("www/index.html"), &body).expect("the page");
+    let conf = format!(
+        "daemon off; master_process on; worker_processes 1; error_log {d}/error.log; pid {d}/nginx.pid;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{ access_log off; include /etc/nginx/mime.types; sendfile on; keepalive_timeout 5;\n\
+         client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; \
+         scgi_temp_path {d};\n\
+         server {{ listen 127.0.0.1:{port}; root {d}/www; }} }}\n"
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("nginx.conf");
+    let conf_path = conf_path.to_str().expect("a path").to_string();
+    let prefix = d.to_string();
+    let child = start_job(&["nginx", "-c", &conf_path, "-p", &prefix], port);
+    // Three requests on one keep-alive connection (curl reuses it), and one more on its own.
+    let url = format!("http://127.0.0.1:{port}/index.html");
+    let out = std::process::Command::new("curl").args(["-s", &url, &url, &url]).output().expect("curl");
+    let one = curl(&url);
+    // The probe's, the keep-alive connection's and the last one's closes, in the worker.
+    let (code, transcript) = ctrl_c(child, 3);
+    assert_eq!(code, Some(130), "{transcript}");
+    assert!(transcript.contains("sendfile("), "{transcript}");
+    assert!(transcript.contains("index.html at offset 0"), "the file is named: {transcript}");
+    assert!(transcript.contains("[pid "), "the worker is a child process: {transcript}");
+    assert!(transcript.contains("│  1 × writev + 1 × sendfile"), "the diagram names the calls: {transcript}");
+    assert!(!transcript.contains("response"), "no false note on any response: {transcript}");
+    assert_eq!(out.stdout.len() + one.len(), 4 * body.len());
+    let sent = totals(&transcript).1 as usize;
+    assert!(sent > 4 * body.len() && sent < 4 * (body.len() + 400), "heads and bodies counted: {transcript}");
+}
+
+#[test]
+fn curl_as_a_traced_client_connects_without_blocking_and_the_diagram_draws_it() {
+    if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
+        return;
+    }
+    let Some(nginx) = crate::common::Nginx::start("<h1>Hello World</h1>") else { return };
+    let url = format!("http://{}/", nginx.addr);
+    let (code, transcript, _) = run_to_end(&["curl", "-s", "-o", "/dev/null", &url]);
+    assert_eq!(code, Some(0), "{transcript}");
+    assert!(transcript.contains("= -1 EINPROGRESS"), "{transcript}");
+    assert!(transcript.contains("a non-blocking connect returns at once"), "{transcript}");
+    assert!(!transcript.contains("no connection was made"), "{transcript}");
+    assert!(transcript.contains("client (the program, fd "), "{transcript}");
+    let summary = transcript.lines().find(|l| l.starts_with("summary:")).unwrap_or_default();
+    assert!(!summary.contains("failed"), "{summary}");
 }
