@@ -336,7 +336,7 @@ impl Tracer {
                 pair: (local, remote),
                 ours,
                 // The peer's socket is in this machine's table only when the peer is on this machine: on loopback.
-                theirs: remote.ip().is_loopback().then(|| self.states.by_pair(remote, local).map(|e| e.state)),
+                theirs: remote.ip().is_loopback().then(|| self.theirs(remote, local)),
                 ending: endings.iter().find(|e| e.pair == (local, remote)).cloned(),
             })
             .collect();
@@ -345,6 +345,21 @@ impl Tracer {
             t.diagram_of(record.events(), record.forgotten_connections(), "us")?;
             t.summary(record.stats(), extra)
         })
+    }
+
+    /// The state of the peer's side of a connection (its `local` is our remote), once past the states that last
+    /// only until a segment already on its way arrives (`LAST_ACK`, `FIN_WAIT1`, `CLOSING`): read again for at most
+    /// 100 ms while it is in one of them.
+    fn theirs(&self, local: SocketAddr, remote: SocketAddr) -> Option<&'static str> {
+        let deadline = std::time::Instant::now() + Duration::from_millis(100);
+        loop {
+            let state = self.states.by_pair(local, remote).map(|e| e.state);
+            let passing = matches!(state, Some("LAST_ACK" | "FIN_WAIT1" | "CLOSING"));
+            if !passing || std::time::Instant::now() >= deadline {
+                return state;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// `--packets`: the last segments, what they tell, and the pcapng file written out.
