@@ -356,7 +356,9 @@ impl Url {
     pub fn parse(text: &str) -> Result<Url, String> {
         let rest = text.strip_prefix("http://").ok_or_else(|| match text.split_once("://") {
             Some((scheme, _)) => format!("{text:?} is a {scheme}:// address; this lesson speaks plain http:// only"),
-            None => format!("{text:?} does not start with http://; did you mean http://{}/ ?", text.trim_end_matches('/')),
+            None => {
+                format!("{text:?} does not start with http://; did you mean http://{}/ ?", text.trim_end_matches('/'))
+            }
         })?;
         let (authority, path) = match rest.find(['/', '?']) {
             Some(at) if rest[at..].starts_with('/') => (&rest[..at], rest[at..].to_string()),
