@@ -113,6 +113,24 @@ fn a_client_that_hangs_up_mid_reply_cuts_the_reply_short_and_the_lesson_ends_cle
         "{failed}"
     );
     assert!(done.stdout.contains("the reply was cut short"), "{}", done.stdout);
+    // The counts add up to what the kernel took: the bytes of every sendto shown, and of the hidden ones (a run cut
+    // short by the failure included), are the summary's.
+    let number = |text: &str| text.replace(',', "").parse::<u64>().expect("a count");
+    let shown: u64 = done
+        .stdout
+        .lines()
+        .filter(|l| l.contains("sendto(") && !l.contains("= -1 "))
+        .filter_map(|l| l.split(" = ").nth(1)?.split_whitespace().next().map(number))
+        .sum();
+    let hidden: u64 = done
+        .stdout
+        .lines()
+        .filter(|l| l.contains("sendto calls not shown") || l.contains("sendto call not shown"))
+        .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" bytes in all").map(number))
+        .sum();
+    let summary = done.stdout.lines().find(|l| l.starts_with("summary:")).expect("the summary");
+    let sent = summary.split("sent ").nth(1).and_then(|s| s.split(" bytes").next()).map(number).expect("bytes sent");
+    assert_eq!(shown + hidden, sent, "{summary}");
     assert!(done.stdout.contains("  close(5) = 0") && done.stdout.contains("  close(4) = 0"), "both sockets closed");
     assert!(!done.stdout.contains("shutdown("), "no shutdown on a connection the client has reset");
 }
