@@ -37,7 +37,6 @@ pub static LESSON: Lesson = Lesson {
     server: Some(Server::BLOG),
     check: Some(Check {
         sends: "the canonical request, and expects the blog's <h1>Hello World</h1> as text/html",
-        default_path: "",
         exchanges: |_| {
             let body = BLOG_BODY.as_bytes();
             let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);
