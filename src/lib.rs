@@ -96,7 +96,9 @@ pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
     for (i, lesson) in LESSONS.iter().enumerate() {
         text.push_str(&format!("{:>3}  {:width$}  {}\n", i + 1, lesson.name, lesson.summary));
     }
-    text.push_str("\nRead a lesson's text with: hhttpp explain NAME (its reference transcript is in the repository's snapshots/)\n");
+    text.push_str(
+        "\nRead a lesson's text with: hhttpp explain NAME (reference transcripts: the repository's snapshots/)\n",
+    );
     out.write_all(text.as_bytes()).map_err(Error::Output)
 }
 

@@ -398,6 +398,7 @@ impl Folder {
     pub fn find(&self, target: &str) -> Result<Found, BadRequest> {
         let relative = safe_relative_path(target)?;
         if let Folder::BuiltIn = self {
+            // The same reasons as for a folder on disk, so that `check` judges a server the same with or without PATH.
             return find_built_in(&relative, target);
         }
         let mut file = self.open_beneath(&relative)?;
@@ -426,7 +427,7 @@ impl Folder {
     /// resolve the path ourselves and check that it stays inside.
     fn open_beneath(&self, relative: &Path) -> Result<File, BadRequest> {
         let Folder::Disk { fd, .. } = self else {
-            return Err(not_found("no such file in the built-in site"));
+            return Err(not_found("no such file in the folder"));
         };
         let path = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
         if path.as_os_str().as_bytes().contains(&0) {
@@ -446,7 +447,7 @@ impl Folder {
     fn open_checked(&self, relative: &Path) -> Result<File, BadRequest> {
         use std::os::unix::fs::OpenOptionsExt;
         let Folder::Disk { canonical, .. } = self else {
-            return Err(not_found("no such file in the built-in site"));
+            return Err(not_found("no such file in the folder"));
         };
         let resolved = canonical.join(relative).canonicalize().map_err(|err| refusal(errno_of(&err)))?;
         if !resolved.starts_with(canonical) {
@@ -463,7 +464,7 @@ impl Folder {
 fn find_built_in(relative: &Path, target: &str) -> Result<Found, BadRequest> {
     let is_root = relative.as_os_str().is_empty();
     let name = if is_root { "index.html" } else { relative.to_str().unwrap_or_default() };
-    let asset = assets::site_file(name).ok_or_else(|| not_found("no such file in the built-in site"))?;
+    let asset = assets::site_file(name).ok_or_else(|| not_found("no such file in the folder"))?;
     if !is_root && target.split(['?', '#']).next().is_some_and(|path| path.ends_with('/')) {
         // As on disk: a slash says "a folder", and this is a file.
         return Err(not_found("the path ends with /, but it names a file, not a folder"));
