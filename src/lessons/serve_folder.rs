@@ -598,6 +598,24 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_site_serves_its_files_and_nothing_from_disk() {
+        let site = Folder::BuiltIn;
+        for (target, name) in [("/", "index.html"), ("/style.css", "style.css"), ("/ice-caps.jpg?v=2", "ice-caps.jpg")]
+        {
+            let found = site.find(target).unwrap_or_else(|bad| panic!("{target}: {}", bad.reason));
+            assert_eq!(found.shown, PathBuf::from(name));
+            assert!(found.built_in && found.modified.is_none());
+            assert_eq!(found.size, assets::site_file(name).unwrap().size());
+        }
+        // The tests run in the repository's folder, where these exist on disk: the built-in site still has none.
+        for target in
+            ["/Cargo.toml", "/src/main.rs", "/assets/site/index.html", "/../Cargo.toml", "/index.html/", "/.git"]
+        {
+            assert!(site.find(target).is_err(), "{target} was served");
+        }
+    }
+
+    #[test]
     fn every_way_out_is_refused() {
         for target in [
             "/../secret",
