@@ -137,9 +137,9 @@ pub fn run(tracer: &Tracer, options: &Options, path: Option<&Path>, with: SendWi
             (file, assets::PICTURE.size(), format!("the built-in {}", assets::PICTURE.name))
         }
     };
-    // The picture's name says its type: the built-in one's is `ice-caps.jpg`.
-    let named = path.unwrap_or(Path::new(assets::PICTURE.name));
-    let content_type = http::content_type(named, Text::Unchecked);
+    // The name says the type (the built-in picture's is `ice-caps.jpg`), and names the file in an error.
+    let named = path.unwrap_or(Path::new("the built-in ice-caps.jpg"));
+    let content_type = http::content_type(path.unwrap_or(Path::new(assets::PICTURE.name)), Text::Unchecked);
     let file_fd = file.as_raw_fd();
     let size_text = plural(size, "byte", "bytes");
     match path {
