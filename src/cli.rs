@@ -14,7 +14,7 @@ use crate::lessons::{self, LESSONS};
 const EXAMPLES: &str = "\
 Examples:
   hhttpp lessons                                        list the lessons
-  hhttpp lesson serve-binary assets/ice-caps.jpg        then open the printed address in a browser
+  hhttpp lesson serve-binary                            serve the built-in picture, then open the printed address
   hhttpp lesson serve-text --step --client              step through it, no browser needed
   hhttpp explain serve-text                             read the lesson's text
   hhttpp check serve-text --against 127.0.0.1:8000      judge a server you wrote";
@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one lesson: a step of the blog, every socket call and every byte shown
-    #[command(subcommand, after_help = "Example:\n  hhttpp lesson serve-binary assets/ice-caps.jpg")]
+    #[command(subcommand, after_help = "Example:\n  hhttpp lesson serve-binary")]
     Lesson(LessonChoice),
     /// List the lessons, in order
     #[command(after_help = "Example:\n  hhttpp lessons")]
@@ -53,9 +53,9 @@ pub enum Command {
         /// Also line its calls and its response up with this lesson's
         #[arg(long, value_parser = lesson_by_name, value_name = "LESSON")]
         compare: Option<&'static Lesson>,
-        /// The file the lesson serves, for --compare serve-binary
-        #[arg(long, default_value = "assets/ice-caps.jpg")]
-        file: PathBuf,
+        /// The file the lesson serves, for --compare serve-binary (without it: the built-in picture)
+        #[arg(long)]
+        file: Option<PathBuf>,
         /// Dump every byte of long payloads
         #[arg(long)]
         full_dump: bool,
@@ -134,12 +134,7 @@ impl Subcommand for LessonChoice {
             let sub = (lesson.args)(clap::Command::new(lesson.name))
                 .about(lesson.summary)
                 .visible_aliases(NUMBERS.get(i).copied())
-                .after_help(format!(
-                    "Read: hhttpp explain {} (or {})\n\nExample:\n  {}",
-                    lesson.name,
-                    lessons::text_path(lesson),
-                    lesson.example
-                ));
+                .after_help(format!("Read: hhttpp explain {}\n\nExample:\n  {}", lesson.name, lesson.example));
             cmd = cmd.subcommand(sub);
         }
         cmd.subcommand_required(true)
@@ -175,7 +170,8 @@ fn check_help() -> String {
          Examples:\n  \
          python3 my_server.py &   # your server, listening on 127.0.0.1:8338\n  \
          hhttpp check serve-text --against 127.0.0.1:8338\n  \
-         hhttpp check serve-folder --against 127.0.0.1:8338 assets/site\n\n\
+         hhttpp check serve-folder --against 127.0.0.1:8338            # the built-in site\n  \
+         hhttpp check serve-folder --against 127.0.0.1:8338 my-site    # a folder of yours\n\n\
          Exit status: 0 framing and meaning hold; 1 they do not (each problem is named, with a hint)",
     );
     text
@@ -234,13 +230,13 @@ mod tests {
     }
 
     #[test]
-    fn serve_binary_defaults_to_the_picture_on_the_blogs_port() {
+    fn serve_binary_defaults_to_the_built_in_picture_on_the_blogs_port() {
         let cli = parse_from(["hhttpp", "lesson", lessons::serve_binary::LESSON.name]).unwrap();
         let Command::Lesson(choice) = cli.command else { panic!("not a lesson") };
         let args = (choice.lesson.parse)(&choice.matches).unwrap();
         let server = args.server().expect("a server lesson");
         assert_eq!(server.port, 8338);
         assert_eq!(server.host.to_string(), "127.0.0.1");
-        assert_eq!(choice.matches.get_one::<PathBuf>("file"), Some(&PathBuf::from("assets/ice-caps.jpg")));
+        assert_eq!(choice.matches.get_one::<PathBuf>("file"), None, "no file: the built-in picture");
     }
 }

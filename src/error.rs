@@ -152,14 +152,18 @@ impl fmt::Display for Error {
             Error::File { path, source } => {
                 write!(f, "cannot read {:?}: {}", path.display().to_string(), reason(source))?;
                 match source.kind() {
-                    io::ErrorKind::NotFound => write!(f, " (the lessons serve only the file you name; check the path)"),
-                    io::ErrorKind::PermissionDenied => write!(f, " (you may not read it; check its permissions)"),
+                    io::ErrorKind::NotFound => {
+                        write!(f, " (check the path; name no file and the lesson serves its built-in one)")
+                    }
+                    io::ErrorKind::PermissionDenied => {
+                        write!(f, " (it is there, but this user may not read it: see its permissions, ls -l)")
+                    }
                     _ => Ok(()),
                 }
             }
             Error::Folder { path, problem } => write!(
                 f,
-                "cannot serve the folder {:?}: {problem} (name a folder, such as assets/site)",
+                "cannot serve the folder {:?}: {problem} (name a folder, or none for the built-in example site)",
                 path.display().to_string()
             ),
             Error::NotRegular { path, what } => write!(
@@ -176,9 +180,13 @@ impl fmt::Display for Error {
                 crate::trace::format::count(*limit),
                 path.display()
             ),
-            Error::Directory { path } => {
-                write!(f, "cannot serve {:?}: it is a directory (name one file in it)", path.display().to_string())
-            }
+            Error::Directory { path } => write!(
+                f,
+                "cannot serve {:?}: it is a directory (name one file in it, or serve the whole folder with: hhttpp \
+                 lesson serve-folder {})",
+                path.display().to_string(),
+                path.display()
+            ),
             Error::NotUtf8 { path, offset, byte } => write!(
                 f,
                 "cannot serve {:?} as text: byte {offset} (0x{byte:02X}) is not UTF-8 \

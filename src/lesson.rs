@@ -115,10 +115,9 @@ pub enum ClientRole {
 pub struct Check {
     /// What it sends, in a few words, for `hhttpp check --help`.
     pub sends: &'static str,
-    /// The file or folder the lesson serves when none is named (empty when it serves none).
-    pub default_path: &'static str,
-    /// Each request to send and the lesson's own answer to it, given the file or folder the lesson serves.
-    pub exchanges: fn(&Path) -> Result<Vec<Exchange>, Error>,
+    /// Each request to send and the lesson's own answer to it, given the file or folder the lesson serves (`None`:
+    /// the built-in one, see [`crate::assets`]; lessons that serve no file ignore it).
+    pub exchanges: fn(Option<&Path>) -> Result<Vec<Exchange>, Error>,
 }
 
 /// One request `hhttpp check` sends, on a connection of its own, and the lesson's answer to it.

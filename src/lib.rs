@@ -32,10 +32,12 @@
 //! - [`interrupt`]: Ctrl-C, turned into an `EINTR` the transcript shows and a clean exit.
 //! - [`stdout`]: the transcript's way out, which neither Ctrl-C nor a full disk can hang.
 //! - [`error`]: what can go wrong, worded so a learner can act on it, and the exit statuses.
+//! - [`assets`]: the picture and the example site, built into the binary and served when no file or folder is named.
 //!
 //! The lesson texts live in `lessons/*.md`, the pinned transcripts in `snapshots/*.snap`, and the tests that make
 //! them in `tests/`.
 
+pub mod assets;
 pub mod blog;
 pub mod check;
 pub mod cli;
@@ -78,7 +80,7 @@ pub fn run(cli: cli::Cli) -> Result<u8, Error> {
             if check::run(&options)? { Ok(0) } else { Err(Error::CheckFailed) }
         }
         Command::Trace { compare, file, full_dump, command } => {
-            let options = program::Options { command: &command, compare, file: &file, full_dump, color };
+            let options = program::Options { command: &command, compare, file: file.as_deref(), full_dump, color };
             // The program's own status (0 to 255), or 1 when --compare found differences.
             Ok(u8::try_from(program::run(&options)?).unwrap_or(1))
         }
@@ -96,7 +98,9 @@ pub fn list_lessons(out: &mut dyn Write) -> Result<(), Error> {
     for (i, lesson) in LESSONS.iter().enumerate() {
         text.push_str(&format!("{:>3}  {:width$}  {}\n", i + 1, lesson.name, lesson.summary));
     }
-    text.push_str("\nEach lesson's text is in lessons/, and its reference transcript in snapshots/.\n");
+    text.push_str(
+        "\nRead a lesson's text with: hhttpp explain NAME (reference transcripts: the repository's snapshots/)\n",
+    );
     out.write_all(text.as_bytes()).map_err(Error::Output)
 }
 
@@ -169,7 +173,8 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         Err(_) => return result.map(drop),
     };
     tracer.finish(&extra)?;
-    tracer.line(&format!("read about it: {}", lessons::text_path(lesson)))?;
+    // The text is built in: `hhttpp explain` prints it from any folder, where lessons/*.md may not be.
+    tracer.line(&format!("read about it: hhttpp explain {}", lesson.name))?;
     // After Ctrl-C the learner stopped this lesson; pointing on to the next would be a step they did not take.
     match lessons::next(lesson) {
         Some(_) if matches!(result, Err(Error::Interrupted)) => {}

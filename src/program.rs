@@ -38,8 +38,8 @@ const SETTLE: Duration = Duration::from_millis(500);
 pub struct Options<'a> {
     pub command: &'a [String],
     pub compare: Option<&'static Lesson>,
-    /// The file a serve-binary program serves, for `--compare serve-binary`.
-    pub file: &'a Path,
+    /// The file a serve-binary program serves, for `--compare serve-binary`; `None`: the built-in picture.
+    pub file: Option<&'a Path>,
     pub full_dump: bool,
     pub color: bool,
 }

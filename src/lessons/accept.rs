@@ -29,7 +29,6 @@ pub static LESSON: Lesson = Lesson {
     // A client that sends nothing gets nothing back: the connection is closed unread.
     check: Some(Check {
         sends: "nothing: it connects, and expects the server to close the connection without a word",
-        default_path: "",
         exchanges: |_| {
             let asks = "a connection, sending nothing".into();
             Ok(vec![Exchange { asks, request: None, reply: Some(Vec::new()), head_only: false }])

@@ -34,7 +34,6 @@ pub static LESSON: Lesson = Lesson {
     server: Some(Server { client: ClientRole::None, ..Server::BLOG }),
     check: Some(Check {
         sends: "nothing: it connects, and asks no more than that something listens",
-        default_path: "",
         exchanges: |_| Ok(vec![Exchange { asks: "a connection".into(), request: None, reply: None, head_only: false }]),
     }),
     steps: &[SOCKET, SETSOCKOPT, BIND, LISTEN],

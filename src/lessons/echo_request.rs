@@ -42,7 +42,6 @@ pub static LESSON: Lesson = Lesson {
     server: Some(Server::BLOG),
     check: Some(Check {
         sends: "the canonical request, and expects its own bytes back as a text/plain body",
-        default_path: "",
         exchanges: |_| {
             let head = http::response_head(200, "text/plain; charset=utf-8", CANONICAL_REQUEST.len() as u64);
             Ok(Exchange::canonical([head, CANONICAL_REQUEST.to_vec()].concat()))

@@ -1,4 +1,7 @@
-//! Lesson 5, `serve-binary`: send a header, then a binary file (a JPEG), straight from disk.
+//! Lesson 5, `serve-binary`: send a header, then a binary file (a JPEG), a chunk at a time.
+//!
+//! With no file named, it serves the blog's picture built into hhttpp ([`assets::PICTURE`]), copied into a memfd
+//! so that it is read (or sent with `--sendfile`) as any file is.
 //!
 //! The blog's Python for this step:
 //!
@@ -25,6 +28,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use super::{bind, echo_request};
+use crate::assets;
 use crate::error::Error;
 use crate::http::{self, Text};
 use crate::lesson::{self, Check, Exchange, Lesson, Options, Run, Server, ServerArgs};
@@ -34,17 +38,23 @@ use crate::trace::{TracedSocket, Tracer};
 /// The lesson, as `hhttpp lesson serve-binary` runs it.
 pub static LESSON: Lesson = Lesson {
     name: "serve-binary",
-    summary: "send a header, then a binary file (a JPEG) with sendall, straight from disk",
+    summary: "send a header, then a binary file (a JPEG) with sendall, a chunk at a time",
     blog_step: "exchange data: send a binary file",
-    example: "hhttpp lesson serve-binary assets/ice-caps.jpg\n  then open http://127.0.0.1:8338/ in a browser",
+    example: "hhttpp lesson serve-binary\n  then open http://127.0.0.1:8338/ in a browser (the picture is built in; or name a \
+              file: hhttpp lesson serve-binary photo.png)",
     text: include_str!("../../lessons/05-serve-binary.md"),
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server::BLOG),
     check: Some(Check {
-        sends: "the canonical request, and expects the file (PATH, the picture by default) byte for byte",
-        default_path: "assets/ice-caps.jpg",
+        sends: "the canonical request, and expects the file (PATH, or the built-in picture) byte for byte",
         exchanges: |file| {
+            let Some(file) = file else {
+                let body = assets::PICTURE.bytes.to_vec();
+                let content_type = http::content_type(Path::new(assets::PICTURE.name), Text::Unchecked);
+                let head = http::response_head(200, &content_type, assets::PICTURE.size());
+                return Ok(Exchange::canonical([head, body].concat()));
+            };
             let (mut opened, size) = lesson::open_regular(file)?;
             let mut body = Vec::new();
             std::io::Read::read_to_end(&mut opened, &mut body)
@@ -63,9 +73,8 @@ pub static LESSON: Lesson = Lesson {
 /// `hhttpp lesson serve-binary`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The file to serve, byte for byte
-    #[arg(default_value = "assets/ice-caps.jpg")]
-    file: PathBuf,
+    /// The file to serve, byte for byte (without one: the blog's picture, built into hhttpp)
+    file: Option<PathBuf>,
     /// Send the file's bytes with sendfile(2): the kernel copies them from the file to the socket, and they never
     /// enter our memory (nor the transcript's dump)
     #[arg(long)]
@@ -79,7 +88,7 @@ impl Run for Args {
         Some(&self.server)
     }
     fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-        run(tracer, options, &self.file, SendWith::chosen(self.sendfile))
+        run(tracer, options, self.file.as_deref(), SendWith::chosen(self.sendfile))
     }
 }
 
@@ -113,17 +122,39 @@ impl SendWith {
 /// found 64 KiB): run `bench/chunks` there. Memory stays the same whatever the file's size: one chunk.
 pub const CHUNK: usize = 512 * 1024;
 
-/// Runs the lesson: serve `path`'s bytes to one client.
-pub fn run(tracer: &Tracer, options: &Options, path: &Path, with: SendWith) -> Result<Vec<String>, Error> {
+/// Runs the lesson: serve `path`'s bytes (or, with no path, the built-in picture's) to one client.
+pub fn run(tracer: &Tracer, options: &Options, path: Option<&Path>, with: SendWith) -> Result<Vec<String>, Error> {
     // Open the file before we touch the network, so a bad file fails before a port is taken.
-    let (file, size) = lesson::open_regular(path)?;
-    let content_type = http::content_type(path, Text::Unchecked);
+    let (file, size, shown) = match path {
+        Some(path) => {
+            let (file, size) = lesson::open_regular(path)?;
+            (file, size, format!("{:?}", path.display().to_string()))
+        }
+        None => {
+            let file = assets::PICTURE
+                .memfd()
+                .map_err(|err| Error::io("copy the built-in picture into a memfd (memfd_create)", err))?;
+            (file, assets::PICTURE.size(), format!("the built-in {}", assets::PICTURE.name))
+        }
+    };
+    // The name says the type (the built-in picture's is `ice-caps.jpg`), and names the file in an error.
+    let named = path.unwrap_or(Path::new("the built-in ice-caps.jpg"));
+    let content_type = http::content_type(path.unwrap_or(Path::new(assets::PICTURE.name)), Text::Unchecked);
     let file_fd = file.as_raw_fd();
-    tracer.note(&format!(
-        "opened {:?}: {}, {content_type}, as fd {file_fd} (a file, not a socket: its reads are not in this transcript)",
-        path.display().to_string(),
-        plural(size, "byte", "bytes"),
-    ))?;
+    let size_text = plural(size, "byte", "bytes");
+    match path {
+        Some(_) => tracer.note(&format!(
+            "opened {shown}: {size_text}, {content_type}, as fd {file_fd} (a file, not a socket: its reads are not \
+             in this transcript)"
+        ))?,
+        None => {
+            let name = assets::PICTURE.name;
+            tracer.note(&format!("no file named: serving the blog's picture, {name}, built into hhttpp's binary"))?;
+            tracer.note(&format!(
+                "copied into a memfd, a file in memory (memfd_create), as fd {file_fd}: {size_text}, {content_type}"
+            ))?;
+        }
+    }
 
     let (s, _) = bind::listen(tracer, options, |url| format!("(open it in a browser, or: curl -v {url} -o picture)"))?;
     let echo_request::Received { client_connection, request, .. } = echo_request::accept_request(tracer, &s, options)?;
@@ -131,7 +162,7 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path, with: SendWith) -> R
     let sent = match &request {
         Ok(_) => {
             let header = http::response_head(200, &content_type, size);
-            send_file(&client_connection, &file, path, size, &header, false, with)
+            send_file(&client_connection, &file, named, size, &header, false, with)
         }
         Err(bad) => client_connection.sendall("response", &http::error_response(bad)),
     };
@@ -145,14 +176,10 @@ pub fn run(tracer: &Tracer, options: &Options, path: &Path, with: SendWith) -> R
     }
     let how = match with {
         SendWith::Sendall => format!("read in chunks of at most {} bytes", count(CHUNK as u64)),
+        SendWith::Sendfile if path.is_none() => "sent by the kernel from the memfd with sendfile".to_string(),
         SendWith::Sendfile => "sent by the kernel with sendfile, never read into our memory".to_string(),
     };
-    Ok(vec![format!(
-        "{} with {:?} ({}, {content_type}), {how}",
-        outcome.summary,
-        path.display().to_string(),
-        plural(size, "byte", "bytes"),
-    )])
+    Ok(vec![format!("{} with {shown} ({size_text}, {content_type}), {how}", outcome.summary)])
 }
 
 /// Sends `header` (a `200 OK` head that promises `size` bytes) with one `sendall`, then (unless `head_only`, for a

@@ -33,6 +33,8 @@
 //! - **Only regular files**, opened with `O_NONBLOCK` so a FIFO cannot hold `openat2`; `EMFILE` is a 503 with
 //!   `Retry-After`, and an `accept4` that fails with it is tried again a second later.
 //! - **`Date` and `Last-Modified`** in every response (RFC 9110, 6.6.1), which only this lesson sends.
+//! - **A built-in site** when no folder is named: [`assets::SITE`], looked up by name after the same checks, each
+//!   file copied into a memfd to be sent; nothing on disk is read (and a built-in file has no `Last-Modified`).
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -44,6 +46,7 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::serve_binary::{self, SendWith};
 use super::{bind, echo_request};
+use crate::assets;
 use crate::error::Error;
 use crate::escape::{escape, quoted};
 use crate::http::{self, BadRequest, Text};
@@ -56,7 +59,7 @@ pub static LESSON: Lesson = Lesson {
     name: "serve-folder",
     summary: "the series' finished server: files from a folder, 404, 405, HEAD, until Ctrl-C; nothing outside it",
     blog_step: "part 5: the finished server, done right",
-    example: "hhttpp lesson serve-folder assets/site\n  then open http://127.0.0.1:8338/ in a browser; Ctrl-C stops it",
+    example: "hhttpp lesson serve-folder\n  hhttpp lesson serve-folder my-site\n  then open http://127.0.0.1:8338/ in a browser; Ctrl-C stops it",
     text: include_str!("../../lessons/07-serve-folder.md"),
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
@@ -69,8 +72,7 @@ pub static LESSON: Lesson = Lesson {
     check: Some(Check {
         sends: "GET /, a missing file (404), HEAD /, DELETE / (405 with Allow) and a path out of the folder \
                 (refused), each on a connection of its own, and expects what the lesson answers for the folder \
-                (PATH, assets/site by default)",
-        default_path: "assets/site",
+                (PATH, or the built-in site)",
         exchanges,
     }),
     steps: &[],
@@ -79,9 +81,8 @@ pub static LESSON: Lesson = Lesson {
 /// `hhttpp lesson serve-folder`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The folder to serve; nothing outside it is ever read
-    #[arg(default_value = "assets/site")]
-    dir: PathBuf,
+    /// The folder to serve; nothing outside it is ever read (without one: the example site, built into hhttpp)
+    dir: Option<PathBuf>,
     /// One line per request instead of every call (for load tests)
     #[arg(long)]
     quiet: bool,
@@ -101,7 +102,7 @@ impl Run for Args {
         self.quiet
     }
     fn run(&self, tracer: &Tracer, options: &Options) -> Result<Vec<String>, Error> {
-        run(tracer, options, &self.dir, SendWith::chosen(self.sendfile))
+        run(tracer, options, self.dir.as_deref(), SendWith::chosen(self.sendfile))
     }
 }
 
@@ -117,15 +118,22 @@ pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait before the next `accept4` when the last one failed for want of a file descriptor.
 const FD_PAUSE: Duration = Duration::from_secs(1);
 
-/// Runs the lesson: serve the files under `dir` until Ctrl-C. Returns only by Ctrl-C (or a failure).
-pub fn run(tracer: &Tracer, options: &Options, dir: &Path, with: SendWith) -> Result<Vec<String>, Error> {
+/// Runs the lesson: serve the files under `dir` (or the built-in site) until Ctrl-C. Returns only by Ctrl-C (or a
+/// failure).
+pub fn run(tracer: &Tracer, options: &Options, dir: Option<&Path>, with: SendWith) -> Result<Vec<String>, Error> {
     // The folder first, so a wrong one fails before a port is taken.
     let folder = Folder::open(dir)?;
-    tracer.note(&format!(
-        "serving the folder {} (fd {}); every file is opened beneath it, and nothing outside it ever is",
-        quoted(dir.as_os_str().as_bytes()),
-        folder.fd.as_raw_fd()
-    ))?;
+    tracer.note(&match (&folder, dir) {
+        (Folder::Disk { fd, .. }, Some(dir)) => format!(
+            "serving the folder {} (fd {}); every file is opened beneath it, and nothing outside it ever is",
+            quoted(dir.as_os_str().as_bytes()),
+            fd.as_raw_fd()
+        ),
+        _ => format!("no folder named: serving the example site built into hhttpp: {}", assets::site_names()),
+    })?;
+    if let Folder::BuiltIn = folder {
+        tracer.note(&format!("a request can reach only these {} files, and nothing on disk", assets::SITE.len()))?;
+    }
 
     let (s, _) = bind::listen(tracer, options, |_| "(open it in a browser; Ctrl-C stops the server)".to_string())?;
     let mut answered = [0u64; 6];
@@ -228,8 +236,10 @@ fn serve_one(
                     (bad.status, target, reply.len() as u64, sent)
                 }
                 Ok(found) => {
+                    let (built_in, opened) =
+                        if found.built_in { ("the built-in ", "in a memfd") } else { ("", "beneath the folder") };
                     tracer.note(&format!(
-                        "opened {} beneath the folder: fd {}, {}, {}",
+                        "opened {built_in}{} {opened}: fd {}, {}, {}",
                         quoted(found.shown.as_os_str().as_bytes()),
                         found.file.as_raw_fd(),
                         plural(found.size, "byte", "bytes"),
@@ -291,11 +301,12 @@ fn answer(folder: &Folder, method: &str, target: &str) -> Result<Found, BadReque
     }
 }
 
-/// What `hhttpp check serve-folder` sends, and what this lesson answers to each for the folder `dir`.
+/// What `hhttpp check serve-folder` sends, and what this lesson answers to each for the folder `dir` (`None`: the
+/// built-in site).
 ///
 /// The replies leave out `Date` and `Last-Modified`, which the lesson sends but which change with the clock and the
 /// file: `check` judges a reply's meaning by its status, media type and body, and counts extra headers as notes.
-fn exchanges(dir: &Path) -> Result<Vec<Exchange>, Error> {
+fn exchanges(dir: Option<&Path>) -> Result<Vec<Exchange>, Error> {
     const PROBES: [(&str, &str, &str); 5] = [
         ("GET", "/", "the folder's index"),
         ("GET", "/hhttpp-check-no-such-file", "a missing file: 404"),
@@ -316,7 +327,8 @@ fn exchanges(dir: &Path) -> Result<Vec<Exchange>, Error> {
                 if !head_only {
                     let read =
                         std::io::Read::read_to_end(&mut std::io::Read::take(&found.file, found.size), &mut reply);
-                    read.map_err(|source| Error::File { path: dir.join(&found.shown), source })?;
+                    let path = dir.map_or(found.shown.clone(), |dir| dir.join(&found.shown));
+                    read.map_err(|source| Error::File { path, source })?;
                 }
                 reply
             }
@@ -331,11 +343,16 @@ fn exchanges(dir: &Path) -> Result<Vec<Exchange>, Error> {
     Ok(exchanges)
 }
 
-/// The folder we serve: a descriptor to open files beneath.
-pub struct Folder {
-    fd: OwnedFd,
-    /// Its canonical path, for the check when the kernel has no `openat2`.
-    canonical: PathBuf,
+/// The folder we serve: a folder on disk, or the site built into the binary.
+pub enum Folder {
+    /// A folder on disk: a descriptor to open files beneath.
+    Disk {
+        fd: OwnedFd,
+        /// Its canonical path, for the check when the kernel has no `openat2`.
+        canonical: PathBuf,
+    },
+    /// The example site, [`assets::SITE`]: only its files, looked up by name, never a path on disk.
+    BuiltIn,
 }
 
 /// A file found for a request.
@@ -345,20 +362,33 @@ pub struct Found {
     content_type: String,
     /// The file's path inside the folder, for the transcript (escaped when printed: it came from the client).
     shown: PathBuf,
-    /// When the file was last changed, for `Last-Modified`.
+    /// When the file was last changed, for `Last-Modified` (a built-in file has no such date).
     modified: Option<SystemTime>,
+    /// It is the built-in site's (in a memfd), not a file on disk.
+    built_in: bool,
 }
 
 impl Folder {
-    /// Opens `dir`, which must be a directory.
-    pub fn open(dir: &Path) -> Result<Folder, Error> {
+    /// Opens `dir`, which must be a directory; `None` is the built-in site.
+    pub fn open(dir: Option<&Path>) -> Result<Folder, Error> {
+        let Some(dir) = dir else {
+            return Ok(Folder::BuiltIn);
+        };
         let folder_error = |problem: String| Error::Folder { path: dir.to_path_buf(), problem };
-        let canonical = dir.canonicalize().map_err(|err| folder_error(crate::error::reason(&err)))?;
+        let reason = |err: std::io::Error| {
+            let reason = crate::error::reason(&err);
+            folder_error(if err.kind() == std::io::ErrorKind::PermissionDenied {
+                format!("{reason}: it is there, but this user may not read it")
+            } else {
+                reason
+            })
+        };
+        let canonical = dir.canonicalize().map_err(reason)?;
         if !canonical.is_dir() {
             return Err(folder_error("it is a file, not a folder".into()));
         }
-        let file = File::open(&canonical).map_err(|err| folder_error(crate::error::reason(&err)))?;
-        Ok(Folder { fd: OwnedFd::from(file), canonical })
+        let file = File::open(&canonical).map_err(reason)?;
+        Ok(Folder::Disk { fd: OwnedFd::from(file), canonical })
     }
 
     /// The file for the request target `target` (`/style.css?v=2`), or the status and reason to refuse it with.
@@ -367,6 +397,10 @@ impl Folder {
     /// `O_NONBLOCK`, so that opening a FIFO cannot wait for a writer, then look at what we opened).
     pub fn find(&self, target: &str) -> Result<Found, BadRequest> {
         let relative = safe_relative_path(target)?;
+        if let Folder::BuiltIn = self {
+            // The same reasons as for a folder on disk, so that `check` judges a server the same with or without PATH.
+            return find_built_in(&relative, target);
+        }
         let mut file = self.open_beneath(&relative)?;
         let mut shown = relative;
         let mut meta = file.metadata().map_err(|err| server_error(&err))?;
@@ -385,20 +419,23 @@ impl Folder {
         }
         // We say charset=utf-8 only for a text file we have read through and found to be UTF-8 (up to 1 MiB).
         let content_type = http::content_type(&shown, Text::Check(&|| is_utf8(&file, meta.len())));
-        Ok(Found { file, size: meta.len(), content_type, shown, modified: meta.modified().ok() })
+        Ok(Found { file, size: meta.len(), content_type, shown, modified: meta.modified().ok(), built_in: false })
     }
 
     /// `openat2(folder, relative, O_RDONLY|O_NONBLOCK, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the kernel
     /// refuses a path that would leave the folder. Where the kernel has no `openat2` (before Linux 5.6), we
     /// resolve the path ourselves and check that it stays inside.
     fn open_beneath(&self, relative: &Path) -> Result<File, BadRequest> {
+        let Folder::Disk { fd, .. } = self else {
+            return Err(not_found("no such file in the folder"));
+        };
         let path = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
         if path.as_os_str().as_bytes().contains(&0) {
             return Err(bad_request("the path has a NUL byte"));
         }
         let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        match rustix::fs::openat2(&self.fd, path, flags, Mode::empty(), resolve) {
+        match rustix::fs::openat2(fd, path, flags, Mode::empty(), resolve) {
             Ok(fd) => Ok(File::from(fd)),
             // No openat2 here (an old kernel, or a sandbox that forbids it): check the path ourselves.
             Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => self.open_checked(path),
@@ -409,13 +446,33 @@ impl Folder {
     /// The fallback for kernels without `openat2`: resolve every symlink, then check the result is inside.
     fn open_checked(&self, relative: &Path) -> Result<File, BadRequest> {
         use std::os::unix::fs::OpenOptionsExt;
-        let resolved = self.canonical.join(relative).canonicalize().map_err(|err| refusal(errno_of(&err)))?;
-        if !resolved.starts_with(&self.canonical) {
+        let Folder::Disk { canonical, .. } = self else {
+            return Err(not_found("no such file in the folder"));
+        };
+        let resolved = canonical.join(relative).canonicalize().map_err(|err| refusal(errno_of(&err)))?;
+        if !resolved.starts_with(canonical) {
             return Err(forbidden("the path leads out of the folder"));
         }
         let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&resolved);
         opened.map_err(|err| refusal(errno_of(&err)))
     }
+}
+
+/// The built-in site's file for the path `relative` (already judged safe) of the request target `target`: the site
+/// has one folder, its root, whose index is `index.html`; any other name is one of its files or not found. Nothing
+/// is looked up on disk.
+fn find_built_in(relative: &Path, target: &str) -> Result<Found, BadRequest> {
+    let is_root = relative.as_os_str().is_empty();
+    let name = if is_root { "index.html" } else { relative.to_str().unwrap_or_default() };
+    let asset = assets::site_file(name).ok_or_else(|| not_found("no such file in the folder"))?;
+    if !is_root && target.split(['?', '#']).next().is_some_and(|path| path.ends_with('/')) {
+        // As on disk: a slash says "a folder", and this is a file.
+        return Err(not_found("the path ends with /, but it names a file, not a folder"));
+    }
+    let file = asset.memfd().map_err(|err| refusal(errno_of(&err)))?;
+    let shown = PathBuf::from(asset.name);
+    let content_type = http::content_type(&shown, Text::Check(&|| std::str::from_utf8(asset.bytes).is_ok()));
+    Ok(Found { file, size: asset.size(), content_type, shown, modified: None, built_in: true })
 }
 
 /// The kernel's answer to an `open` as an `Errno`.
@@ -538,6 +595,24 @@ mod tests {
         assert_eq!(safe_relative_path("/"), Ok(PathBuf::new()));
         assert_eq!(safe_relative_path("/a%20b/c.html?x=1#top"), Ok(PathBuf::from("a b/c.html")));
         assert_eq!(safe_relative_path("//style.css"), Ok(PathBuf::from("style.css")));
+    }
+
+    #[test]
+    fn the_built_in_site_serves_its_files_and_nothing_from_disk() {
+        let site = Folder::BuiltIn;
+        for (target, name) in [("/", "index.html"), ("/style.css", "style.css"), ("/ice-caps.jpg?v=2", "ice-caps.jpg")]
+        {
+            let found = site.find(target).unwrap_or_else(|bad| panic!("{target}: {}", bad.reason));
+            assert_eq!(found.shown, PathBuf::from(name));
+            assert!(found.built_in && found.modified.is_none());
+            assert_eq!(found.size, assets::site_file(name).unwrap().size());
+        }
+        // The tests run in the repository's folder, where these exist on disk: the built-in site still has none.
+        for target in
+            ["/Cargo.toml", "/src/main.rs", "/assets/site/index.html", "/../Cargo.toml", "/index.html/", "/.git"]
+        {
+            assert!(site.find(target).is_err(), "{target} was served");
+        }
     }
 
     #[test]

@@ -30,14 +30,14 @@ pub static LESSON: Lesson = Lesson {
     name: "serve-text",
     summary: "answer with a page of HTML, framed the way HTTP/1.1 wants it",
     blog_step: "exchange data: send a text response",
-    example: "hhttpp lesson serve-text\n  hhttpp lesson serve-text assets/index.html",
+    example: "hhttpp lesson serve-text\n  hhttpp lesson serve-text page.html   (a UTF-8 file of yours; the repository has \
+              assets/index.html)",
     text: include_str!("../../lessons/04-serve-text.md"),
     args: <Args as clap::Args>::augment_args,
     parse: lesson::parse::<Args>,
     server: Some(Server::BLOG),
     check: Some(Check {
         sends: "the canonical request, and expects the blog's <h1>Hello World</h1> as text/html",
-        default_path: "",
         exchanges: |_| {
             let body = BLOG_BODY.as_bytes();
             let head = http::response_head(200, "text/html; charset=utf-8", body.len() as u64);

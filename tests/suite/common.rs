@@ -254,6 +254,11 @@ impl Running {
         Running::spawn(command(program, args))
     }
 
+    /// Starts `cmd` as it is (its program, folder and environment already set), stdout and stderr piped.
+    pub fn start_command(cmd: Command) -> Running {
+        Running::spawn(cmd)
+    }
+
     fn spawn(mut cmd: Command) -> Running {
         cmd.stdin(Stdio::null());
         Running::spawn_with(cmd)

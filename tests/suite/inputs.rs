@@ -21,7 +21,7 @@ fn a_missing_file_is_named_before_any_socket_is_made() {
     assert_eq!(
         stderr,
         "hhttpp: cannot read \"no/such/picture.jpg\": no such file or directory \
-         (the lessons serve only the file you name; check the path)\n"
+         (check the path; name no file and the lesson serves its built-in one)\n"
     );
     assert!(!stdout.contains("socket("), "no socket for a file we cannot serve:\n{stdout}");
 }
@@ -31,7 +31,11 @@ fn a_directory_is_refused_with_a_hint() {
     for lesson in ["serve-binary", "serve-text"] {
         let (code, stdout, stderr) = run(&["lesson", lesson, "assets", "--port", "0"]);
         assert_eq!(code, Some(3), "{lesson}");
-        assert_eq!(stderr, "hhttpp: cannot serve \"assets\": it is a directory (name one file in it)\n");
+        assert_eq!(
+            stderr,
+            "hhttpp: cannot serve \"assets\": it is a directory (name one file in it, or serve the whole folder \
+             with: hhttpp lesson serve-folder assets)\n"
+        );
         assert!(!stdout.contains("socket("));
     }
 }
@@ -187,7 +191,10 @@ fn an_unreadable_file_is_named_with_the_reason() {
     assert_eq!(code, Some(3), "{stdout}{stderr}");
     assert_eq!(
         stderr,
-        format!("hhttpp: cannot read {shown:?}: permission denied (you may not read it; check its permissions)\n")
+        format!(
+            "hhttpp: cannot read {shown:?}: permission denied (it is there, but this user may not read it: see its \
+             permissions, ls -l)\n"
+        )
     );
     assert!(!stdout.contains("socket("));
 }

@@ -9,6 +9,7 @@ mod check;
 mod folder;
 mod hostile;
 mod inputs;
+mod installed;
 mod lessons;
 mod packets;
 mod robustness;
