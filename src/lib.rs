@@ -178,7 +178,15 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     // After Ctrl-C the learner stopped this lesson; pointing on to the next would be a step they did not take.
     match lessons::next(lesson) {
         Some(_) if matches!(result, Err(Error::Interrupted)) => {}
-        Some(next) => tracer.line(&format!("next: hhttpp lesson {}  ({})", next.name, next.summary))?,
+        Some(next) => {
+            let text = format!("next: hhttpp lesson {}  ({})", next.name, next.summary);
+            if text.chars().count() <= trace::format::PROSE_WIDTH {
+                tracer.line(&text)?;
+            } else {
+                tracer.line(&format!("next: hhttpp lesson {}", next.name))?;
+                tracer.line(&format!("      ({})", next.summary))?;
+            }
+        }
         None => tracer.line("that was the last lesson: the series' finished server, done right")?,
     }
     tracer.flush()?;

@@ -97,3 +97,46 @@ mod tests {
         assert_eq!(plural(2, "byte", "bytes"), "2 bytes");
     }
 }
+
+/// The width the transcript's prose keeps to: notes, headings, summaries (call lines, dumps, diagrams and the
+/// per-request log lines are not wrapped: each is one record, as long as what it shows).
+pub const PROSE_WIDTH: usize = 100;
+
+/// `text` as lines of at most `width` characters, cut at spaces: the first line `first` characters narrower (for
+/// what goes before it). Text that fits is returned whole, its leading spaces kept; a word longer than a line
+/// stays whole on a line of its own.
+pub fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
+    if text.chars().count() + first <= width {
+        return vec![text.to_string()];
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut room = width.saturating_sub(first).max(1);
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+            room = width;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn prose_is_cut_at_spaces_and_long_words_stay_whole() {
+        assert_eq!(wrap("one two three", 0, 7), ["one two", "three"]);
+        assert_eq!(wrap("one two three", 4, 7), ["one", "two", "three"]);
+        assert_eq!(wrap("a http://a-very-long-address/ b", 0, 8), ["a", "http://a-very-long-address/", "b"]);
+        assert_eq!(wrap("  ✓ short", 0, 100), ["  ✓ short"]);
+        assert_eq!(wrap("", 0, 100), [""]);
+        assert_eq!(wrap("ünïcödé ünïcödé", 0, 7), ["ünïcödé", "ünïcödé"]);
+    }
+}

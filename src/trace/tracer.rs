@@ -131,7 +131,9 @@ impl Tracer {
 
     fn wire(&self, lines: &[String]) -> Result<(), Error> {
         // An empty line has no indent: trailing white space does not survive editors.
-        self.print(|t| lines.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note(line) }))
+        self.print(|t| {
+            lines.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note_unwrapped(line) })
+        })
     }
 
     /// With `--step`, explains the call `name` is about to make and waits for the learner. Without it, nothing.

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use pretty_hex::{HexConfig, config_hex};
 
 use super::diagram::{self, Event, Side};
-use super::format::{count, plural};
+use super::format::{PROSE_WIDTH, count, plural, wrap};
 use super::record::{Direction, Stats};
 use super::style::{Role, Style};
 use crate::escape;
@@ -240,9 +240,9 @@ impl<W: Write> Transcript<W> {
         }
         if time_wait {
             for line in [
-                "TIME_WAIT: the side that sends the first FIN keeps the pair of addresses for 60 s, so that late",
-                "segments of this connection cannot land in a new one; meanwhile a new bind of that address and port",
-                "needs SO_REUSEADDR (lesson 1).",
+                "TIME_WAIT: the side that sends the first FIN keeps the pair of addresses for 60 s, so that",
+                "late segments of this connection cannot land in a new one; meanwhile a new bind of that",
+                "address and port needs SO_REUSEADDR (lesson 1).",
             ] {
                 writeln!(self.out, "{INDENT}{line}")?;
             }
@@ -282,8 +282,14 @@ impl<W: Write> Transcript<W> {
 
     /// The lesson's title line and a blank line after it.
     pub fn heading(&mut self, text: &str) -> io::Result<()> {
-        let line = self.style.paint(Role::Heading, text);
-        writeln!(self.sink(), "{line}\n")
+        for line in text.lines() {
+            for (i, piece) in wrap(line, 0, PROSE_WIDTH).into_iter().enumerate() {
+                let more = if i == 0 { "" } else { INDENT };
+                let piece = self.style.paint(Role::Heading, &piece);
+                writeln!(self.sink(), "{more}{piece}")?;
+            }
+        }
+        writeln!(self.sink())
     }
 
     /// The Python for the calls that follow: `>>> s.listen(1)` when it is the blog's own line, exactly, and
@@ -330,14 +336,34 @@ impl<W: Write> Transcript<W> {
 
     /// A remark between calls, indented under them. It is the lesson talking, not the kernel.
     pub fn note(&mut self, text: &str) -> io::Result<()> {
+        // Continued lines are indented two more, so that one note reads as one.
+        for (i, piece) in wrap(text, 0, PROSE_WIDTH - INDENT.len() - 2).into_iter().enumerate() {
+            let piece = self.style.paint(Role::Note, &piece);
+            let more = if i == 0 { "" } else { "  " };
+            writeln!(self.sink(), "{INDENT}{more}{piece}")?;
+        }
+        Ok(())
+    }
+
+    /// A note printed as it is, however long: a `wire:` line of `--packets`, whose fields line up.
+    pub fn note_unwrapped(&mut self, text: &str) -> io::Result<()> {
         let text = self.style.paint(Role::Note, text);
         writeln!(self.sink(), "{INDENT}{text}")
     }
 
     /// The line that says where the server listens; tests and scripts wait for it, so it is flushed at once.
     pub fn listening(&mut self, url: &str, hint: &str) -> io::Result<()> {
+        let fits = INDENT.len() + "listening on ".len() + url.chars().count() + 2 + hint.chars().count() <= PROSE_WIDTH;
         let url = self.style.paint(Role::Url, url);
-        writeln!(self.out, "{INDENT}listening on {url}  {hint}")?;
+        if fits {
+            writeln!(self.out, "{INDENT}listening on {url}  {hint}")?;
+        } else {
+            // The address stays on its line of its own: tests and scripts read it there.
+            writeln!(self.out, "{INDENT}listening on {url}")?;
+            for piece in wrap(hint, 0, PROSE_WIDTH - INDENT.len() - 2) {
+                writeln!(self.out, "{INDENT}  {piece}")?;
+            }
+        }
         self.out.flush()
     }
 
@@ -446,9 +472,33 @@ impl<W: Write> Transcript<W> {
         }
         writeln!(self.out)?;
         let title = self.style.paint(Role::Heading, "summary:");
-        writeln!(self.out, "{title} {}", parts.join(", "))?;
+        // Cut between the counts, never inside one, so that each reads whole.
+        let mut lines: Vec<String> = vec![String::new()];
+        for (i, part) in parts.iter().enumerate() {
+            let piece = if i + 1 < parts.len() { format!("{part},") } else { part.clone() };
+            let room = if lines.len() == 1 { PROSE_WIDTH - "summary: ".len() } else { PROSE_WIDTH - INDENT.len() };
+            let last = lines.len() - 1; // `lines` starts with one line and only grows
+            if !lines[last].is_empty() && lines[last].chars().count() + 1 + piece.chars().count() > room {
+                lines.push(piece);
+            } else {
+                if !lines[last].is_empty() {
+                    lines[last].push(' ');
+                }
+                lines[last].push_str(&piece);
+            }
+        }
+        for (i, piece) in lines.into_iter().enumerate() {
+            if i == 0 {
+                writeln!(self.out, "{title} {piece}")?;
+            } else {
+                writeln!(self.out, "{INDENT}{piece}")?;
+            }
+        }
         for line in extra {
-            writeln!(self.out, "{INDENT}{line}")?;
+            for (i, piece) in wrap(line, 0, PROSE_WIDTH - INDENT.len() - 2).into_iter().enumerate() {
+                let more = if i == 0 { "" } else { "  " };
+                writeln!(self.out, "{INDENT}{more}{piece}")?;
+            }
         }
         self.out.flush()
     }

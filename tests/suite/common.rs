@@ -50,6 +50,23 @@ pub fn client_settings() -> insta::Settings {
     settings
 }
 
+/// The transcript's summary as one line: it is wrapped to the prose width, its later lines indented.
+pub fn summary(transcript: &str) -> String {
+    let start = transcript.find("\nsummary: ").map_or(0, |at| at + 1);
+    let mut lines = transcript[start..].lines();
+    let mut summary = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        let Some(more) = line.strip_prefix("     ").filter(|m| !m.starts_with(' ')) else { break };
+        if summary.ends_with(',') {
+            summary.push(' ');
+            summary.push_str(more);
+        } else {
+            break;
+        }
+    }
+    summary
+}
+
 /// A command for the real `hhttpp` binary, colour off.
 pub fn hhttpp(args: &[&str]) -> Command {
     command(env!("CARGO_BIN_EXE_hhttpp"), args)

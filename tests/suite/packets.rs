@@ -191,7 +191,9 @@ fn without_cap_net_raw_packets_says_what_it_needs_and_the_lesson_runs_on() {
     let (code, stdout, stderr) =
         crate::inputs::run_unprivileged("packets", &["lesson", "serve-text", "--port", "0", "--client", "--packets"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let needs: Vec<_> = stdout.lines().filter(|l| l.contains("CAP_NET_RAW")).collect();
+    // A note longer than the transcript's width goes on over lines indented two more: read it whole.
+    let unwrapped = stdout.replace("\n       ", " ");
+    let needs: Vec<_> = unwrapped.lines().filter(|l| l.contains("CAP_NET_RAW")).collect();
     assert_eq!(needs.len(), 1, "{stdout}");
     assert!(needs[0].contains("sudo setcap cap_net_raw+ep"), "{stdout}");
     assert!(stdout.contains("summary: 11 socket calls"), "{stdout}");

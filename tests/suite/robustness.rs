@@ -128,7 +128,7 @@ fn a_client_that_hangs_up_mid_reply_cuts_the_reply_short_and_the_lesson_ends_cle
         .filter(|l| l.contains("sendto calls not shown") || l.contains("sendto call not shown"))
         .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" bytes in all").map(number))
         .sum();
-    let summary = done.stdout.lines().find(|l| l.starts_with("summary:")).expect("the summary");
+    let summary = crate::common::summary(&done.stdout);
     let sent = summary.split("sent ").nth(1).and_then(|s| s.split(" bytes").next()).map(number).expect("bytes sent");
     assert_eq!(shown + hidden, sent, "{summary}");
     assert!(done.stdout.contains("  close(5) = 0") && done.stdout.contains("  close(4) = 0"), "both sockets closed");
@@ -161,7 +161,7 @@ fn a_long_sendall_shows_its_first_and_last_calls_and_counts_the_rest() {
     assert!(done.stdout.contains(&format!("sendall: {} bytes in 6 sendto calls", count(bytes.len()))));
     let total = count(reply.len());
     assert!(
-        done.stdout.contains(&format!("sent {total} bytes in 7 sendto calls")),
+        crate::common::summary(&done.stdout).contains(&format!("sent {total} bytes in 7 sendto calls")),
         "the summary counts the hidden calls"
     );
 }
