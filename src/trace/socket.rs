@@ -211,10 +211,11 @@ impl<'t> TracedSocket<'t> {
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
         self.finish("bind", args, result, |_| "0".into(), || format!("bind {}", format::host_port(addr)))?;
         self.addr = Some(*addr);
+        // With port 0 the kernel chooses the port: not known until getsockname, so there is no guess to ask at.
         if addr.port() != 0 {
             self.tracer.watch(*addr);
+            self.pair.set(Some((*addr, unspecified(addr))));
         }
-        self.pair.set(Some((*addr, unspecified(addr))));
         Ok(())
     }
 
@@ -223,8 +224,9 @@ impl<'t> TracedSocket<'t> {
         let socket = self.begin("connect", &format!("{}.connect((\"{}\", {}))", self.name, addr.ip(), addr.port()))?;
         let result = socket.connect(&SockAddr::from(*addr));
         let args = format!("{}, {}, {}", self.fd, format::sockaddr(addr), format::sockaddr_len(addr));
-        self.finish("connect", args, result, |_| "0".into(), || format!("connect to {}", format::host_port(addr)))?;
+        // Known before the call's state is read: a connected socket is in the kernel's table.
         self.addr = Some(*addr);
+        self.finish("connect", args, result, |_| "0".into(), || format!("connect to {}", format::host_port(addr)))?;
         self.side = Some(Side::Client);
         self.tracer.event(Event::Opened { fd: self.fd, peer: *addr, we_are: Side::Client })?;
         Ok(())
@@ -545,6 +547,10 @@ impl<'t> TracedSocket<'t> {
             // After our FIN the state changes within microseconds, as the peer answers (FIN_WAIT1, FIN_WAIT2, then
             // out of the table as TIME_WAIT): a reading now would differ from run to run. The settled state is
             // shown after the lesson.
+            return None;
+        }
+        if pair.get().is_none() && self.addr.is_none() {
+            // Only made, not yet bound or connected: the kernel lists no state for it.
             return None;
         }
         let entry = self.tracer.states().of_socket(socket.as_fd(), pair.get())?;

@@ -64,10 +64,12 @@ impl States {
             } else {
                 diag.by_pair(local, remote)
             };
-            if let Ok(Some(entry)) = answer
-                && entry.inode == inode
-            {
-                return Some(entry.into());
+            match answer {
+                Ok(Some(entry)) if entry.inode == inode => return Some(entry.into()),
+                // No listener there: the socket is only bound, and the kernel lists no such socket (the table
+                // would not have it either, and searching it costs a walk of the whole table).
+                Ok(None) if remote.ip().is_unspecified() && remote.port() == 0 => return None,
+                _ => {}
             }
         }
         by_inode(inode)

@@ -67,6 +67,25 @@ pub fn summary(transcript: &str) -> String {
     summary
 }
 
+/// A copy of the real `hhttpp` binary at `to`, ready to run: a hard link where the two folders share a file system
+/// (nothing is written, so nothing can be busy), else a copy, tried until the kernel lets it run. A copy made while
+/// another test forks inherits our write descriptor in that child until its exec, and running the copy then fails
+/// with ETXTBSY ("Text file busy"); that window closes within milliseconds.
+pub fn copy_of_hhttpp(to: &std::path::Path) {
+    let from = env!("CARGO_BIN_EXE_hhttpp");
+    if std::fs::hard_link(from, to).is_ok() {
+        return;
+    }
+    std::fs::copy(from, to).expect("copy the binary");
+    for _ in 0..200 {
+        match Command::new(to).arg("--version").output() {
+            Err(err) if err.raw_os_error() == Some(libc::ETXTBSY) => std::thread::sleep(Duration::from_millis(5)),
+            _ => return,
+        }
+    }
+    panic!("{} stayed busy for a second", to.display());
+}
+
 /// A command for the real `hhttpp` binary, colour off.
 pub fn hhttpp(args: &[&str]) -> Command {
     command(env!("CARGO_BIN_EXE_hhttpp"), args)

@@ -145,7 +145,7 @@ pub(crate) fn run_unprivileged(name: &str, args: &[&str]) -> (Option<i32>, Strin
         std::fs::create_dir_all(&home).expect("a folder for nobody");
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
         let exe = home.join("hhttpp");
-        std::fs::copy(env!("CARGO_BIN_EXE_hhttpp"), &exe).expect("copy the binary");
+        crate::common::copy_of_hhttpp(&exe);
         let mut cmd = std::process::Command::new("setpriv");
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&exe);
         cmd.args(args).env("NO_COLOR", "1").current_dir(&home);

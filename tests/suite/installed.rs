@@ -21,7 +21,7 @@ impl Installed {
     fn new() -> Installed {
         let bin_dir = temp_dir();
         let bin = bin_dir.path().join("hhttpp");
-        std::fs::copy(env!("CARGO_BIN_EXE_hhttpp"), &bin).expect("copy the binary");
+        crate::common::copy_of_hhttpp(&bin);
         Installed { bin, empty: temp_dir(), _bin_dir: bin_dir }
     }
 
