@@ -136,6 +136,16 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         tracer = tracer.with_steps(Box::new(input), Box::new(io::stderr()));
     }
     let number = lessons::number(lesson);
+    let title = format!(
+        "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
+        LESSONS.len(),
+        lesson.name,
+        lesson.summary,
+        lesson.blog_step
+    );
+    if let Some(path) = &common.html {
+        tracer = tracer.with_page(trace::html::Page::new(path, &title, lesson.text, lesson.server.is_some()));
+    }
     // Made before the heading and the lesson's first call, so that it sees the first segment.
     let capture = capture(lesson, common)?;
     let (capture, note) = capture;
@@ -143,13 +153,7 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     if let Ok(capture) = capture {
         tracer = tracer.with_capture(capture);
     }
-    tracer.heading(&format!(
-        "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
-        LESSONS.len(),
-        lesson.name,
-        lesson.summary,
-        lesson.blog_step
-    ))?;
+    tracer.heading(&title)?;
     match note {
         // What --packets needs is said even with --quiet: the run shows no segments.
         Some(note) if !captured && args.quiet() => tracer.line(&note)?,
