@@ -208,7 +208,7 @@ impl Page {
                             }
                         }
                     }
-                    main.timeline {
+                    main class={ "timeline " @if self.we_are_server { "us-server" } @else { "us-client" } } {
                         div.row.lanes {
                             div.st {}
                             div.lane.client { strong { (client) } }
@@ -253,10 +253,14 @@ impl Page {
                 }
             },
         };
+        // `LISTEN; fd 4: ESTABLISHED` (accept4) is two sockets' states: a chip each.
         let state = match item {
             Item::Call { state: Some(state), .. } => html! {
-                div class={ "chip " (state_class(state)) } title={ "the TCP state after this call: " (state) } {
-                    (state)
+                @for part in state.split("; ") {
+                    div class={ "chip " (state_class(part.rsplit(": ").next().unwrap_or(part))) }
+                        title={ "the TCP state after this call, as the kernel's table reported it: " (part) } {
+                        (part)
+                    }
                 }
             },
             _ => html! {},
@@ -323,7 +327,9 @@ h2 { font-size: 16px; margin: 24px 0 8px; }
 .how { color: #333; max-width: 90ch; }
 code, pre, .line { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 .defs { position: absolute; }
-.row { display: grid; grid-template-columns: 6.5rem minmax(0, 1fr) 13rem minmax(0, 1fr) 6.5rem; }
+.row { display: grid; grid-template-columns: 7rem minmax(0, 1fr) 13rem minmax(0, 1fr) 7rem; }
+.us-server .row { grid-template-columns: 1rem minmax(0, 0.55fr) 13rem minmax(0, 1.45fr) 8rem; }
+.us-client .row { grid-template-columns: 8rem minmax(0, 1.45fr) 13rem minmax(0, 0.55fr) 1rem; }
 .lane { padding: 2px 8px; min-height: 6px; }
 .lane.client { border-right: 4px solid var(--lane); background: #f3f6fb; }
 .lane.server { border-left: 4px solid var(--lane); background: #f6f3fb; }
@@ -366,7 +372,9 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
 @media print {
   @page { size: A4; margin: 10mm; }
   body { font-size: 9pt; padding: 0; max-width: none; }
-  .row { grid-template-columns: 4.5rem minmax(0, 1fr) 8rem minmax(0, 1fr) 4.5rem; break-inside: avoid; }
+  .row { break-inside: avoid; }
+  .us-server .row { grid-template-columns: 0.5rem minmax(0, 0.5fr) 8rem minmax(0, 1.5fr) 5.5rem; }
+  .us-client .row { grid-template-columns: 5.5rem minmax(0, 1.5fr) 8rem minmax(0, 0.5fr) 0.5rem; }
   .lane.client, .lane.server { background: none; }
   .chip, .call { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   code, pre, .line, .py { font-size: 7.5pt; }
