@@ -38,6 +38,9 @@ struct Dump {
     rows: String,
 }
 
+/// Notes longer than this many characters are folded into a `<details>`.
+const NOTE_FOLD: usize = 200;
+
 /// The timeline of one lesson, kept while it runs and written out by [`write`](Page::write).
 pub struct Page {
     path: PathBuf,
@@ -239,10 +242,17 @@ impl Page {
             Item::Python { blog, text } => {
                 html! { div class={ "py" @if *blog { " blog" } } { (text) } }
             }
+            // A long note (what --packets is) folds away, its first words showing, so the calls stay together.
+            Item::Note(text) if text.chars().count() > NOTE_FOLD => html! {
+                details.note {
+                    summary { (text.chars().take(NOTE_FOLD / 2).collect::<String>()) "…" }
+                    (text)
+                }
+            },
             Item::Note(text) => html! { div.note { (text) } },
             Item::Call { number, text, failed, dumps, .. } => html! {
                 div class={ "call" @if *failed { " failed" } @if number.is_none() { " library" } }
-                    data-call=[number] {
+                    id=[number.map(|n| format!("call-{n}"))] data-call=[number] {
                     code.line { (text) }
                     @for dump in dumps {
                         details class={ "dump " (direction_class(dump.direction)) } {
@@ -360,7 +370,7 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
 .s-time-wait { background: #cc79a7; color: #000; }
 .s-other { background: #ddd; color: #000; }
 .wire { position: relative; padding: 0 2px; }
-.segment .wire { min-height: 34px; }
+.segment .wire { min-height: 30px; }
 .seg-label { font: 11px/1.2 ui-monospace, monospace; color: #333; }
 .seg-label.right { text-align: left; padding-left: 6px; }
 .seg-label.left { text-align: right; padding-right: 6px; }

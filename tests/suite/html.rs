@@ -195,7 +195,7 @@ fn html_page_shows_both_lanes_in_a_real_browser() {
     let shot = scratch.path("shot.png");
     let flag = format!("--screenshot={}", shot.display());
     let url = format!("file://{}", page.display());
-    let shown = browser.run(&scratch, &[&flag, "--window-size=1280,900", "--hide-scrollbars", &url]);
+    let shown = browser.run(&scratch, &[&flag, "--window-size=1280,1100", "--hide-scrollbars", &url]);
     assert!(shown.status.success(), "{:?}\n{}", shown.status, shown.stderr);
     // Measured: the client's lane fills about a quarter of the left half, the server's more than half of the right
     // half; a page without lanes has none of either colour.
