@@ -144,7 +144,9 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         lesson.blog_step
     );
     if let Some(path) = &common.html {
-        tracer = tracer.with_page(trace::html::Page::new(path, &title, lesson.text, lesson.server.is_some()));
+        let page = trace::html::Page::create(path, &title, lesson.text, lesson.server.is_some())
+            .map_err(|err| Error::io(format!("create the --html page {:?}", path.display().to_string()), err))?;
+        tracer = tracer.with_page(page);
     }
     // Made before the heading and the lesson's first call, so that it sees the first segment.
     let capture = capture(lesson, common)?;
@@ -170,7 +172,10 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     let extra = match &result {
         Ok(extra) => extra.clone(),
         Err(Error::Interrupted) => vec!["stopped by Ctrl-C".to_string()],
-        Err(_) => return result.map(drop),
+        Err(err) => {
+            tracer.page_after_failure(&err.to_string())?;
+            return result.map(drop);
+        }
     };
     tracer.finish(&extra)?;
     tracer.line(&format!("read about it: {}", lessons::text_path(lesson)))?;

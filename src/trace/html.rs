@@ -9,7 +9,7 @@
 //! text. The page has inline CSS and SVG and nothing else: no script, no fetch, no font from the network.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -43,7 +43,8 @@ const NOTE_FOLD: usize = 200;
 
 /// The timeline of one lesson, kept while it runs and written out by [`write`](Page::write).
 pub struct Page {
-    path: PathBuf,
+    /// The file, made before the lesson's first call so that a path we cannot write fails at once.
+    file: std::fs::File,
     title: String,
     lesson_text: &'static str,
     /// True when the lesson is the server (the peer is the client), false for `fetch`.
@@ -62,16 +63,16 @@ pub fn plain(f: impl FnOnce(&mut Transcript<Vec<u8>>) -> io::Result<()>) -> Stri
 }
 
 impl Page {
-    /// A page to be written to `path`, for the lesson titled `title` whose text is `lesson_text`.
-    pub fn new(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> Page {
-        Page {
-            path: path.to_path_buf(),
+    /// A page to be written to `path` (created now), for the lesson titled `title` whose text is `lesson_text`.
+    pub fn create(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> io::Result<Page> {
+        Ok(Page {
+            file: std::fs::File::create(path)?,
             title: title.to_string(),
             lesson_text,
             we_are_server,
             items: Vec::new(),
             held: None,
-        }
+        })
     }
 
     fn push(&mut self, item: Item) {
@@ -165,7 +166,7 @@ impl Page {
     /// transcript printed them) and the lesson's text after the timeline.
     pub fn write(&self, closing: &str) -> io::Result<()> {
         let page = self.render(closing).into_string();
-        let mut file = std::fs::File::create(&self.path)?;
+        let mut file = &self.file;
         file.write_all(page.as_bytes())?;
         file.flush()
     }

@@ -387,6 +387,14 @@ impl Tracer {
         Ok(())
     }
 
+    /// `--html`: when the lesson stopped with `error`, the page of what it did up to there, and its summary.
+    pub fn page_after_failure(&self, error: &str) -> Result<(), Error> {
+        let Some(page) = &self.page else { return Ok(()) };
+        let stats = self.record.borrow().stats().clone();
+        let text = super::html::plain(|t| t.summary(&stats, &[format!("the lesson stopped: {error}")]));
+        page.borrow().write(&text).map_err(|err| Error::io("write the --html page", err))
+    }
+
     /// The state of the peer's side of a connection (its `local` is our remote), once past the states that last
     /// only until a segment already on its way arrives (`LAST_ACK`, `FIN_WAIT1`, `CLOSING`): read again for at most
     /// 100 ms while it is in one of them.

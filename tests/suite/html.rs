@@ -249,3 +249,21 @@ fn every_lessons_default_page_is_self_contained_and_under_2_mb() {
     let done = server.finish();
     assert!(done.status.success(), "{}", done.stderr);
 }
+
+#[test]
+fn a_lesson_that_fails_still_writes_its_page_up_to_the_failed_call() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to take");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let dir = common::temp_dir();
+    let page = dir.path().join("bind.html");
+    let page_arg = page.to_str().expect("a UTF-8 temp path");
+    let done = Running::start(&["lesson", "bind", "--port", &port, "--html", page_arg]).finish();
+    assert_eq!(done.status.code(), Some(1), "{}{}", done.stdout, done.stderr);
+    let html = fs::read_to_string(&page).expect("the page of the failed run");
+    assert_self_contained(&html);
+    let failed = call_lines(&done.stdout).into_iter().find(|l| l.contains("EADDRINUSE")).expect("the failed bind");
+    assert!(html.contains("class=\"call failed\""), "{html}");
+    // maud escapes quotes in text too.
+    assert!(html.contains(&as_dom_text(failed).replace('"', "&quot;")), "{html}");
+    assert!(html.contains("the lesson stopped: cannot bind"), "{html}");
+}
