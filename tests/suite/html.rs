@@ -2,7 +2,8 @@
 //!
 //! The page must hold what the transcript holds (every numbered call, in order; with `--packets`, one arrow per
 //! segment line), show both lanes (checked in a screenshot's pixels), turn a hostile peer's bytes into text only,
-//! and load nothing from the network. Each test starts Chromium once at most.
+//! and load nothing from the network (no tag that could, and no request in Chromium's net log; a last test shows that
+//! the log does catch a page that loads). Each test starts Chromium once at most.
 //!
 //! `HHTTPP_UPDATE_ASSETS=1 cargo test html_page_shows` writes the screenshot the README shows,
 //! `assets/html-timeline.png`.
@@ -25,10 +26,11 @@ fn run_with_page(args: &[&str], page: &Path) -> (String, String) {
     (done.stdout, html)
 }
 
-/// The DOM Chromium made of the page at `page`.
+/// The DOM Chromium made of the page at `page`. Chromium's net log of the load is left in `scratch`'s `net.json`.
 fn dom_of(browser: &Browser, scratch: &Scratch, page: &Path) -> String {
     let url = format!("file://{}", page.display());
-    let shown = browser.run(scratch, &["--dump-dom", &url]);
+    let log = format!("--log-net-log={}", scratch.path("net.json").display());
+    let shown = browser.run(scratch, &["--dump-dom", &log, &url]);
     assert!(shown.status.success(), "{:?}\n{}", shown.status, shown.stderr);
     // Chromium exits 0 even when the page failed: the DOM must be ours.
     assert!(shown.stdout.contains("class=\"timeline"), "not the page's DOM:\n{}\n{}", shown.stdout, shown.stderr);
@@ -86,6 +88,16 @@ fn assert_self_contained(html: &str) {
     assert!(!style.contains("url(") && !style.contains("@import"), "the style sheet loads something");
 }
 
+/// The requests the page made, from Chromium's net log: each request's initiator. The browser's own requests
+/// (updates, time; the flags turn most off) have the initiator `not an origin`; a file:// page's have `null`.
+fn page_requests(scratch: &Scratch) -> Vec<String> {
+    let log = fs::read_to_string(scratch.path("net.json")).expect("Chromium's net log");
+    log.match_indices("\"initiator\":\"")
+        .map(|(at, key)| log[at + key.len()..].split('"').next().unwrap_or_default().to_string())
+        .filter(|initiator| initiator != "not an origin")
+        .collect()
+}
+
 fn may_capture() -> bool {
     // SAFETY: a plain socket call; the descriptor is closed at once.
     let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0) };
@@ -107,6 +119,7 @@ fn html_page_of_serve_text_holds_every_call_of_the_transcript_in_order() {
     let calls = call_lines(&transcript);
     assert!(calls.len() >= 10, "{transcript}");
     let dom = dom_of(&browser, &scratch, &page);
+    assert_eq!(page_requests(&scratch), Vec::<String>::new(), "the page made requests");
     assert_in_order(&dom, &calls);
     assert_eq!(dom.matches("data-call=\"").count(), calls.len(), "one box per numbered call");
     // The dumps are there too, behind <details>.
@@ -266,4 +279,15 @@ fn a_lesson_that_fails_still_writes_its_page_up_to_the_failed_call() {
     // maud escapes quotes in text too.
     assert!(html.contains(&as_dom_text(failed).replace('"', "&quot;")), "{html}");
     assert!(html.contains("the lesson stopped: cannot bind"), "{html}");
+}
+
+#[test]
+fn the_net_log_check_sees_a_page_that_loads_from_the_network() {
+    let Some(browser) = browser() else { return };
+    let scratch = Scratch::new();
+    let page = scratch.path("page.html");
+    // Port 9 (discard) on loopback: nothing answers, but the request is made, and logged.
+    fs::write(&page, "<main class=\"timeline\"><img src=\"http://127.0.0.1:9/x.png\"></main>").expect("a page");
+    dom_of(&browser, &scratch, &page);
+    assert_eq!(page_requests(&scratch), vec!["null".to_string()]);
 }
