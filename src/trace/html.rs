@@ -391,3 +391,30 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
   code, pre, .line, .py { font-size: 7.5pt; }
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peers_bytes_reach_the_page_only_as_text() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let path = dir.path().join("page.html");
+        let mut page = Page::create(&path, "a <b>title</b>", "text with <script>", true).expect("the page");
+        let hostile = b"GET /<script>alert(1)</script> HTTP/1.1\r\nX: \"><img src=x onerror=alert(1)>\r\n\r\n";
+        page.python("raw_data = client_connection.recv(4096)");
+        let line =
+            CallLine { number: 7, who: "", name: "recvfrom", args: "4, buf", result: "78", failed: false, state: None };
+        page.call(&line);
+        page.data(Direction::Received, hostile);
+        page.note("the request: GET /<script>alert(1)</script>");
+        page.write("summary with <img src=x>").expect("write the page");
+        let html = std::fs::read_to_string(&path).expect("read the page");
+        for tag in ["<script", "<img", "<b>"] {
+            assert!(!html.contains(tag), "{tag} in the page");
+        }
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("data-call=\"7\""), "{html}");
+        assert!(html.contains("◀ received 78 bytes"), "{html}");
+    }
+}
