@@ -27,10 +27,13 @@ fn run_with_page(args: &[&str], page: &Path) -> (String, String) {
 }
 
 /// The DOM Chromium made of the page at `page`. Chromium's net log of the load is left in `scratch`'s `net.json`.
-fn dom_of(browser: &Browser, scratch: &Scratch, page: &Path) -> String {
+fn dom_of(browser: &Browser, scratch: &Scratch, page: &Path, extra: &[&str]) -> String {
     let url = format!("file://{}", page.display());
     let log = format!("--log-net-log={}", scratch.path("net.json").display());
-    let shown = browser.run(scratch, &["--dump-dom", &log, &url]);
+    let mut args = vec!["--dump-dom", &log];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    let shown = browser.run(scratch, &args);
     assert!(shown.status.success(), "{:?}\n{}", shown.status, shown.stderr);
     // Chromium exits 0 even when the page failed: the DOM must be ours.
     assert!(shown.stdout.contains("class=\"timeline"), "not the page's DOM:\n{}\n{}", shown.stdout, shown.stderr);
@@ -110,44 +113,6 @@ fn may_capture() -> bool {
 }
 
 #[test]
-fn html_page_of_serve_text_holds_every_call_of_the_transcript_in_order() {
-    let Some(browser) = browser() else { return };
-    let scratch = Scratch::new();
-    let page = scratch.path("page.html");
-    let (transcript, html) = run_with_page(&["lesson", "serve-text", "--port", "0", "--client"], &page);
-    assert_self_contained(&html);
-    let calls = call_lines(&transcript);
-    assert!(calls.len() >= 10, "{transcript}");
-    let dom = dom_of(&browser, &scratch, &page);
-    assert_eq!(page_requests(&scratch), Vec::<String>::new(), "the page made requests");
-    assert_in_order(&dom, &calls);
-    assert_eq!(dom.matches("data-call=\"").count(), calls.len(), "one box per numbered call");
-    // The dumps are there too, behind <details>.
-    assert!(dom.contains("◀ received 68 bytes"), "{dom}");
-    assert!(dom.contains("0000:   47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a"), "{dom}");
-}
-
-#[test]
-fn html_page_with_packets_draws_one_arrow_per_segment() {
-    if !may_capture() {
-        common::unavailable(Need::RawSockets);
-        return;
-    }
-    let Some(browser) = browser() else { return };
-    let scratch = Scratch::new();
-    let page = scratch.path("page.html");
-    let (transcript, _) = run_with_page(&["lesson", "serve-text", "--port", "0", "--client", "--packets"], &page);
-    let segments: Vec<&str> =
-        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
-    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
-    let dom = dom_of(&browser, &scratch, &page);
-    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
-    // Each arrow carries its line, in order, and the calls are still all there around them.
-    assert_in_order(&dom, &segments);
-    assert_in_order(&dom, &call_lines(&transcript));
-}
-
-#[test]
 fn html_page_turns_a_hostile_request_into_text() {
     let Some(browser) = browser() else { return };
     let scratch = Scratch::new();
@@ -163,7 +128,7 @@ fn html_page_turns_a_hostile_request_into_text() {
     assert!(done.status.success(), "{:?}\n{}{}", done.status, done.stdout, done.stderr);
     let html = fs::read_to_string(&page).expect("the page");
     assert_self_contained(&html);
-    let dom = dom_of(&browser, &scratch, &page);
+    let dom = dom_of(&browser, &scratch, &page, &[]);
     assert!(!dom.contains("<script"), "an element from the peer's bytes:\n{dom}");
     assert!(!dom.contains("<img"), "an element from the peer's bytes:\n{dom}");
     // The bytes are shown, as text.
@@ -195,23 +160,36 @@ fn lane_shares(path: &Path) -> (f64, f64) {
     (client as f64 / half, server as f64 / half)
 }
 
+/// serve-text `--client` (with `--packets` where we may capture): one Chromium start makes the DOM and a 1280 px
+/// screenshot of the page.
 #[test]
-fn html_page_shows_both_lanes_in_a_real_browser() {
+fn html_page_shows_every_call_in_order_every_segment_and_both_lanes() {
     let Some(browser) = browser() else { return };
     let scratch = Scratch::new();
     let page = scratch.path("page.html");
+    let capture = may_capture();
     let mut args = vec!["lesson", "serve-text", "--port", "0", "--client"];
-    if may_capture() {
+    if capture {
         args.push("--packets");
     }
-    run_with_page(&args, &page);
+    let (transcript, html) = run_with_page(&args, &page);
+    assert_self_contained(&html);
+
     let shot = scratch.path("shot.png");
     let flag = format!("--screenshot={}", shot.display());
-    let url = format!("file://{}", page.display());
-    let shown = browser.run(&scratch, &[&flag, "--window-size=1280,1100", "--hide-scrollbars", &url]);
-    assert!(shown.status.success(), "{:?}\n{}", shown.status, shown.stderr);
-    // Measured: the client's lane fills about a quarter of the left half, the server's more than half of the right
-    // half; a page without lanes has none of either colour.
+    let dom = dom_of(&browser, &scratch, &page, &[&flag, "--window-size=1280,1100", "--hide-scrollbars"]);
+    assert_eq!(page_requests(&scratch), Vec::<String>::new(), "the page made requests");
+
+    // Every numbered call, in order, one box each, with its dumps behind <details>.
+    let calls = call_lines(&transcript);
+    assert!(calls.len() >= 10, "{transcript}");
+    assert_in_order(&dom, &calls);
+    assert_eq!(dom.matches("data-call=\"").count(), calls.len(), "one box per numbered call");
+    assert!(dom.contains("◀ received 68 bytes"), "{dom}");
+    assert!(dom.contains("0000:   47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a"), "{dom}");
+
+    // Both lanes, in the pixels. Measured: the client's lane fills about a quarter of the left half, the server's
+    // more than half of the right half; a page without lanes has none of either colour.
     let (client, server) = lane_shares(&shot);
     assert!(client > 0.10, "the client's lane: {client:.3} of the left half");
     assert!(server > 0.20, "the server's lane: {server:.3} of the right half");
@@ -219,6 +197,17 @@ fn html_page_shows_both_lanes_in_a_real_browser() {
         let asset = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/html-timeline.png");
         fs::copy(&shot, &asset).expect("write assets/html-timeline.png");
     }
+
+    // One arrow per segment line of the transcript, each carrying its line, in order.
+    if !capture {
+        common::unavailable(Need::RawSockets);
+        return;
+    }
+    let segments: Vec<&str> =
+        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
+    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
+    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
+    assert_in_order(&dom, &segments);
 }
 
 #[test]
@@ -288,6 +277,6 @@ fn the_net_log_check_sees_a_page_that_loads_from_the_network() {
     let page = scratch.path("page.html");
     // Port 9 (discard) on loopback: nothing answers, but the request is made, and logged.
     fs::write(&page, "<main class=\"timeline\"><img src=\"http://127.0.0.1:9/x.png\"></main>").expect("a page");
-    dom_of(&browser, &scratch, &page);
+    dom_of(&browser, &scratch, &page, &[]);
     assert_eq!(page_requests(&scratch), vec!["null".to_string()]);
 }
