@@ -203,7 +203,8 @@ impl Page {
                         p.how {
                             "Time goes down. Each box is one system call the lesson really made, with the kernel's \
                              answer, and the Python line above it (" code { ">>>" } ": the blog's own; "
-                            code { "ours>" } ": ours). Open a call to see its bytes. A coloured chip beside a call is \
+                            code { "ours>" } ": ours). Open a call to see its bytes (a payload over 1 KiB shows its \
+                             start and its end, as the transcript does without --full-dump). A coloured chip beside a call is \
                              its socket's TCP state, as the kernel's table reported it right after the call."
                             @if segments > 0 {
                                 " Each arrow is a TCP segment captured on lo (--packets), drawn where it was seen."
