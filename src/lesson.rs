@@ -57,7 +57,7 @@ pub struct Lesson {
 
 /// The options of a lesson that has none (a client lesson names its own).
 static NO_COMMON_ARGS: CommonArgs =
-    CommonArgs { full_dump: false, timeout: None, step: false, packets: false, pcap: None };
+    CommonArgs { full_dump: false, timeout: None, step: false, packets: false, pcap: None, html: None };
 
 /// A lesson's parsed arguments, ready to run.
 pub trait Run {
@@ -223,6 +223,10 @@ pub struct CommonArgs {
     /// Also write the captured segments to FILE as pcapng, for Wireshark or tcpdump -r (implies --packets)
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<std::path::PathBuf>,
+
+    /// Also draw the run as one self-contained HTML page in FILE: two lanes, the calls, their bytes, the segments
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 /// `--timeout`: a number of seconds, fractions allowed, from one microsecond (`SO_RCVTIMEO`'s unit) to a day.

@@ -140,6 +140,18 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
         tracer = tracer.with_steps(Box::new(input), Box::new(io::stderr()));
     }
     let number = lessons::number(lesson);
+    let title = format!(
+        "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
+        LESSONS.len(),
+        lesson.name,
+        lesson.summary,
+        lesson.blog_step
+    );
+    if let Some(path) = &common.html {
+        let page = trace::html::Page::create(path, &title, lesson.text, lesson.server.is_some())
+            .map_err(|err| Error::io(format!("create the --html page {:?}", path.display().to_string()), err))?;
+        tracer = tracer.with_page(page);
+    }
     // Made before the heading and the lesson's first call, so that it sees the first segment.
     let capture = capture(lesson, common)?;
     let (capture, note) = capture;
@@ -147,13 +159,7 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     if let Ok(capture) = capture {
         tracer = tracer.with_capture(capture);
     }
-    tracer.heading(&format!(
-        "hhttpp lesson {number} of {}, {}: {}\nthe blog's step: {}",
-        LESSONS.len(),
-        lesson.name,
-        lesson.summary,
-        lesson.blog_step
-    ))?;
+    tracer.heading(&title)?;
     match note {
         // What --packets needs is said even with --quiet: the run shows no segments.
         Some(note) if !captured && args.quiet() => tracer.line(&note)?,
@@ -170,7 +176,10 @@ pub fn run_lesson(choice: &LessonChoice, out: Box<dyn Write>, color: bool) -> Re
     let extra = match &result {
         Ok(extra) => extra.clone(),
         Err(Error::Interrupted) => vec!["stopped by Ctrl-C".to_string()],
-        Err(_) => return result.map(drop),
+        Err(err) => {
+            tracer.page_after_failure(&err.to_string())?;
+            return result.map(drop);
+        }
     };
     tracer.finish(&extra)?;
     // The text is built in: `hhttpp explain` prints it from any folder, where lessons/*.md may not be.

@@ -8,6 +8,7 @@
 //! - [`tcp`]: the kernel's TCP table, read to show each socket's state, with [`sock_diag`]'s exact lookups.
 //! - [`format`]: addresses and counts written the way strace and people read them.
 //! - [`packets`]: `--packets` and `--pcap`: the lesson's TCP segments captured on `lo`, beside the calls.
+//! - [`html`]: `--html FILE`: the same record drawn as a page, two lanes and time going down.
 //! - [`diagram`]: the sequence diagram drawn from the record.
 //! - [`style`]: the colour roles.
 //!
@@ -15,6 +16,7 @@
 
 pub mod diagram;
 pub mod format;
+pub mod html;
 pub mod packets;
 pub mod record;
 pub mod sock_diag;

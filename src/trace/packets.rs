@@ -253,6 +253,19 @@ pub struct Capture {
     last_call: u64,
     /// True once [`finish`](Self::finish) has run: the account is closed.
     done: bool,
+    /// The segments printed since [`take_drawn`](Self::take_drawn) was last called, for `--html`.
+    drawn: Vec<Segment>,
+}
+
+/// One printed segment, as `--html` draws it: an arrow between the lanes.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// True when it went from the client to the server.
+    pub to_server: bool,
+    /// Its flags and payload length: `PSH-ACK, 68 bytes`.
+    pub label: String,
+    /// Its transcript line: `wire: client → us  SYN  seq 0  win 65495`.
+    pub line: String,
 }
 
 impl Capture {
@@ -315,6 +328,7 @@ impl Capture {
             hidden: 0,
             last_call: 0,
             done: false,
+            drawn: Vec::new(),
         }
     }
 
@@ -468,6 +482,11 @@ impl Capture {
         lines
     }
 
+    /// The segments printed since the last time this was asked, in order (`--html` draws them).
+    pub fn take_drawn(&mut self) -> Vec<Segment> {
+        std::mem::take(&mut self.drawn)
+    }
+
     /// The segments of the last call's running, to print under it.
     pub fn under_lines(&mut self, holding: bool) -> Vec<String> {
         let frames = std::mem::take(&mut self.under);
@@ -584,7 +603,7 @@ impl Capture {
         }
         let label = if len > 0 { format!("{flags}, {}", plural(len, "byte", "bytes")) } else { flags.clone() };
         let to_server = if conn.label == "server" { from_us } else { !from_us };
-        conn.arrows.push((to_server, label, at.clone()));
+        conn.arrows.push((to_server, label.clone(), at.clone()));
         if frame.flags.fin {
             conn.fins.push((from_us, at.clone()));
         }
@@ -608,6 +627,7 @@ impl Capture {
             self.hidden += 1;
             return None;
         }
+        self.drawn.push(Segment { to_server, label, line: text.clone() });
         Some(text)
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use std::net::SocketAddr;
 
 use super::diagram::{Event, Side};
+use super::html::Page;
 use super::packets::Capture;
 use super::record::{Direction, Record};
 use super::tcp;
@@ -32,6 +33,8 @@ pub struct Tracer {
     states: tcp::States,
     /// What the kernel's table said as each connection ended, for the newest few (as many as the record keeps).
     endings: RefCell<Vec<Ending>>,
+    /// `--html FILE`: the page drawn from what is printed, written at the end.
+    page: Option<RefCell<Page>>,
 }
 
 /// `--step`: before each call, say what it will do and wait for a line on `input`.
@@ -60,6 +63,22 @@ impl Tracer {
             states,
             endings: RefCell::default(),
             capture: None,
+            page: None,
+        }
+    }
+
+    /// `--html FILE`: also keeps what is printed, to draw it as a page at the end.
+    pub fn with_page(mut self, page: Page) -> Self {
+        self.page = Some(RefCell::new(page));
+        self
+    }
+
+    /// Runs `f` on the page, when there is one and the transcript shows calls (not `--quiet`).
+    fn page(&self, f: impl FnOnce(&mut Page)) {
+        if let Some(page) = &self.page
+            && !self.is_quiet()
+        {
+            f(&mut page.borrow_mut());
         }
     }
 
@@ -130,6 +149,10 @@ impl Tracer {
     }
 
     fn wire(&self, lines: &[String]) -> Result<(), Error> {
+        if let Some(capture) = &self.capture {
+            let drawn = capture.borrow_mut().take_drawn();
+            self.page(|page| drawn.into_iter().for_each(|segment| page.segment(segment)));
+        }
         // An empty line has no indent: trailing white space does not survive editors.
         self.print(|t| {
             lines.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note_unwrapped(line) })
@@ -203,6 +226,7 @@ impl Tracer {
     /// The blog's Python for the calls that follow.
     pub fn python(&self, line: &str) -> Result<(), Error> {
         self.wire_so_far()?;
+        self.page(|page| page.python(line));
         self.print(|t| t.python(line))
     }
 
@@ -225,17 +249,21 @@ impl Tracer {
             let lines = capture.borrow_mut().at_call(number, name, holding);
             self.wire(&lines)?;
         }
-        self.print(|t| t.call(&CallLine { number, who: "", name, args, result: &result, failed, state }))
+        let line = CallLine { number, who: "", name, args, result: &result, failed, state };
+        self.page(|page| page.call(&line));
+        self.print(|t| t.call(&line))
     }
 
     /// A C library function (`getaddrinfo`), shown but not numbered.
     pub fn library_call(&self, name: &str, args: &str, result: &str) -> Result<(), Error> {
+        self.page(|page| page.library_call(name, args, result));
         self.print(|t| t.library_call(name, args, result))
     }
 
     /// A remark of the lesson's, between calls.
     pub fn note(&self, text: &str) -> Result<(), Error> {
         self.wire_so_far()?;
+        self.page(|page| page.note(text));
         self.print(|t| t.note(text))
     }
 
@@ -253,12 +281,14 @@ impl Tracer {
     /// The bytes one call moved, counted and dumped.
     pub fn data(&self, direction: Direction, bytes: &[u8]) -> Result<(), Error> {
         self.record.borrow_mut().data(direction, bytes.len() as u64);
+        self.page(|page| page.data(direction, bytes));
         self.print(|t| t.data(direction, bytes, bytes.len() as u64))
     }
 
     /// The bytes one `sendfile` call moved from the file `file_fd`: counted, and said to have no dump.
     pub fn sent_from_file(&self, file_fd: i32, total: u64) -> Result<(), Error> {
         self.record.borrow_mut().sendfile(total);
+        self.page(|page| page.sent_from_file(file_fd, total));
         self.print(|t| t.sent_from_file(file_fd, total))
     }
 
@@ -307,11 +337,19 @@ impl Tracer {
 
     /// Starts summarising a long run of calls; false when `--full-dump` shows them all.
     pub fn hold(&self) -> bool {
-        self.transcript.borrow_mut().hold()
+        let holding = self.transcript.borrow_mut().hold();
+        if holding {
+            self.page(Page::hold);
+        }
+        holding
     }
 
     /// Ends a summarised run, saying what `gap` left out.
     pub fn release(&self, gap: Option<Gap>) -> Result<(), Error> {
+        if self.transcript.borrow().is_holding() {
+            let note = Page::gap_note(gap.as_ref().map(|g| Gap { ..*g }));
+            self.page(|page| page.release(note));
+        }
         self.print(|t| t.release(gap))?;
         if let Some(capture) = &self.capture {
             let hidden = std::mem::take(&mut capture.borrow_mut().hidden);
@@ -325,7 +363,7 @@ impl Tracer {
 
     /// After the lesson: what the kernel keeps of its connections, the diagram, the summary with `extra` lines.
     pub fn finish(&self, extra: &[String]) -> Result<(), Error> {
-        self.finish_capture()?;
+        let wire_account = self.finish_capture()?;
         let record = self.record.borrow();
         let quiet = self.is_quiet();
         let pairs = record.pairs();
@@ -342,11 +380,21 @@ impl Tracer {
                 ending: endings.iter().find(|e| e.pair == (local, remote)).cloned(),
             })
             .collect();
-        self.print(|t| {
-            t.aftermath(&fates, record.forgotten_pairs())?;
-            t.diagram_of(record.events(), record.forgotten_connections(), "us")?;
-            t.summary(record.stats(), extra)
-        })
+        self.print(|t| closing(t, &fates, &record, extra))?;
+        if let Some(page) = &self.page {
+            let mut text = wire_account.join("\n");
+            text.push_str(&super::html::plain(|t| closing(t, &fates, &record, extra)));
+            page.borrow().write(&text).map_err(|err| Error::io("write the --html page", err))?;
+        }
+        Ok(())
+    }
+
+    /// `--html`: when the lesson stopped with `error`, the page of what it did up to there, and its summary.
+    pub fn page_after_failure(&self, error: &str) -> Result<(), Error> {
+        let Some(page) = &self.page else { return Ok(()) };
+        let stats = self.record.borrow().stats().clone();
+        let text = super::html::plain(|t| t.summary(&stats, &[format!("the lesson stopped: {error}")]));
+        page.borrow().write(&text).map_err(|err| Error::io("write the --html page", err))
     }
 
     /// The state of the peer's side of a connection (its `local` is our remote), once past the states that last
@@ -364,9 +412,10 @@ impl Tracer {
         }
     }
 
-    /// `--packets`: the last segments, what they tell, and the pcapng file written out.
-    fn finish_capture(&self) -> Result<(), Error> {
-        let Some(capture) = &self.capture else { return Ok(()) };
+    /// `--packets`: the last segments, what they tell, and the pcapng file written out. Returns the account it
+    /// printed after the segments (for `--html`).
+    fn finish_capture(&self) -> Result<Vec<String>, Error> {
+        let Some(capture) = &self.capture else { return Ok(Vec::new()) };
         let mut capture = capture.borrow_mut();
         capture.settle(WIRE_QUIET, SETTLE);
         let lines = capture.before_next(None, false);
@@ -377,19 +426,30 @@ impl Tracer {
         drop(capture);
         self.wire(&lines)?;
         if self.is_quiet() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.print(|t| {
             t.line("")?;
             t.line(&heading)
         })?;
-        self.wire(&story)
+        self.wire(&story)?;
+        let mut account = vec![heading];
+        account.extend(story.into_iter().map(|line| line.trim_end().to_string()));
+        account.push(String::new());
+        Ok(account)
     }
 
     /// Pushes everything written so far out.
     pub fn flush(&self) -> Result<(), Error> {
         self.print(|t| t.flush())
     }
+}
+
+/// What the kernel keeps of each connection, the diagram, and the summary: the transcript's end (and the page's).
+fn closing<W: Write>(t: &mut Transcript<W>, fates: &[Fate], record: &Record, extra: &[String]) -> io::Result<()> {
+    t.aftermath(fates, record.forgotten_pairs())?;
+    t.diagram_of(record.events(), record.forgotten_connections(), "us")?;
+    t.summary(record.stats(), extra)
 }
 
 /// What each call does, in a sentence, for `--step`.

@@ -69,12 +69,12 @@ const MAX_ICE: f64 = 0.10;
 const MIN_DARK: f64 = 0.15;
 
 /// Headless Chromium, found on PATH.
-struct Browser {
+pub(crate) struct Browser {
     program: PathBuf,
 }
 
 /// The browser, or `None` when there is none and `HHTTPP_SKIP` asks to skip the test; fails the test otherwise.
-fn browser() -> Option<Browser> {
+pub(crate) fn browser() -> Option<Browser> {
     if let Some(program) = find_browser() {
         return Some(Browser { program });
     }
@@ -95,29 +95,29 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// A fresh folder for one browser run (its profile, its output, its screenshot), removed when dropped.
-struct Scratch(tempfile::TempDir);
+pub(crate) struct Scratch(tempfile::TempDir);
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub(crate) fn new() -> Scratch {
         Scratch(crate::common::temp_dir())
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.0.path().join(name)
     }
 }
 
 /// What one browser run left: its exit status and what it printed.
-struct Shown {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Shown {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Browser {
     /// Runs the browser with [`FLAGS`], a fresh profile in `scratch`, and `args`; waits at most [`PATIENCE`], then
     /// kills the browser and all its helpers (they share its process group) and fails.
-    fn run(&self, scratch: &Scratch, args: &[&str]) -> Shown {
+    pub(crate) fn run(&self, scratch: &Scratch, args: &[&str]) -> Shown {
         let (out, err) = (scratch.path("stdout"), scratch.path("stderr"));
         let mut child = Command::new(&self.program)
             .args(FLAGS)

@@ -8,6 +8,7 @@ mod browser;
 mod check;
 mod folder;
 mod hostile;
+mod html;
 mod inputs;
 mod installed;
 mod lessons;

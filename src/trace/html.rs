@@ -1,0 +1,421 @@
+//! `--html FILE`: the lesson as one self-contained page, a timeline with two lanes (client, server), time going down.
+//!
+//! The page is drawn from the same record the transcript prints, never from a guess: [`Page`] keeps, as the
+//! [`Tracer`](super::Tracer) prints them, the Python lines, the numbered calls with their TCP states, the dumps, the
+//! notes and (with `--packets`) the segments. Every text in it is rendered by the transcript's own printer (colour
+//! off), so a call's line on the page is its line in the transcript, byte for byte.
+//!
+//! We build the HTML with maud, which escapes every value it is given: the bytes a peer sent reach the page only as
+//! text. The page has inline CSS and SVG and nothing else: no script, no fetch, no font from the network.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::packets::Segment;
+use super::record::Direction;
+use super::transcript::{CallLine, Gap, Transcript};
+
+/// One thing on the timeline, in the order the transcript printed it.
+#[derive(Debug)]
+enum Item {
+    /// A line of Python: the blog's own (`>>>`) or ours (`ours>`), as the transcript marks it.
+    Python { blog: bool, text: String },
+    /// A numbered call (or a library call, `number` `None`): its transcript line, and what it moved.
+    Call { number: Option<u64>, text: String, failed: bool, state: Option<String>, dumps: Vec<Dump> },
+    /// A remark of the lesson's.
+    Note(String),
+    /// A TCP segment on `lo`.
+    Segment(Segment),
+}
+
+/// The bytes one call moved: the transcript's preview line, and its hex dump.
+#[derive(Debug)]
+struct Dump {
+    direction: Direction,
+    label: String,
+    rows: String,
+}
+
+/// Notes longer than this many characters are folded into a `<details>`.
+const NOTE_FOLD: usize = 200;
+
+/// The timeline of one lesson, kept while it runs and written out by [`write`](Page::write).
+pub struct Page {
+    /// The file, made before the lesson's first call so that a path we cannot write fails at once.
+    file: std::fs::File,
+    title: String,
+    lesson_text: &'static str,
+    /// True when the lesson is the server (the peer is the client), false for `fetch`.
+    we_are_server: bool,
+    items: Vec<Item>,
+    /// While a long `sendall` is summarised, its last call (as the transcript holds it).
+    held: Option<Vec<Item>>,
+}
+
+/// Renders with the transcript's own printer, colour off, without `--full-dump`: the text the transcript shows.
+pub fn plain(f: impl FnOnce(&mut Transcript<Vec<u8>>) -> io::Result<()>) -> String {
+    let mut t = Transcript::new(Vec::new(), false, false);
+    // Writing into a Vec cannot fail.
+    let _ = f(&mut t);
+    String::from_utf8_lossy(&t.into_inner()).into_owned()
+}
+
+impl Page {
+    /// A page to be written to `path` (created now), for the lesson titled `title` whose text is `lesson_text`.
+    pub fn create(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> io::Result<Page> {
+        Ok(Page {
+            file: std::fs::File::create(path)?,
+            title: title.to_string(),
+            lesson_text,
+            we_are_server,
+            items: Vec::new(),
+            held: None,
+        })
+    }
+
+    fn push(&mut self, item: Item) {
+        match &mut self.held {
+            // A summarised run: each call replaces everything held before it, as in the transcript.
+            Some(held) => {
+                if matches!(item, Item::Call { .. }) {
+                    held.clear();
+                }
+                held.push(item);
+            }
+            None => self.items.push(item),
+        }
+    }
+
+    /// A line of Python, marked as the transcript marks it.
+    pub fn python(&mut self, line: &str) {
+        let text = plain(|t| t.python(line)).trim().to_string();
+        self.push(Item::Python { blog: text.starts_with(">>>"), text });
+    }
+
+    /// A numbered call, its line as the transcript prints it.
+    pub fn call(&mut self, call: &CallLine) {
+        let text = plain(|t| t.call(call)).trim().to_string();
+        let (failed, state) = (call.failed, call.state.map(str::to_string));
+        self.push(Item::Call { number: Some(call.number), text, failed, state, dumps: Vec::new() });
+    }
+
+    /// A C library function (`getaddrinfo`), shown but not numbered.
+    pub fn library_call(&mut self, name: &str, args: &str, result: &str) {
+        let text = plain(|t| t.library_call(name, args, result)).trim().to_string();
+        self.push(Item::Call { number: None, text, failed: false, state: None, dumps: Vec::new() });
+    }
+
+    /// The bytes a `sendfile` moved, as the transcript says it.
+    pub fn sent_from_file(&mut self, file_fd: i32, total: u64) {
+        let text = plain(|t| t.sent_from_file(file_fd, total));
+        if !text.trim().is_empty() {
+            self.push(Item::Note(text.trim().to_string()));
+        }
+    }
+
+    /// The transcript's note of what a summarised run left out, rendered by the transcript.
+    pub fn gap_note(gap: Option<Gap>) -> String {
+        plain(|t| {
+            t.hold();
+            t.release(gap)
+        })
+    }
+
+    /// A note between calls.
+    pub fn note(&mut self, text: &str) {
+        self.push(Item::Note(text.to_string()));
+    }
+
+    /// A segment the capture printed.
+    pub fn segment(&mut self, segment: Segment) {
+        self.push(Item::Segment(segment));
+    }
+
+    /// The bytes the last call moved, rendered as the transcript renders them (payloads over 1 KiB lose their
+    /// middle, so the page stays small whatever a lesson sends).
+    pub fn data(&mut self, direction: Direction, bytes: &[u8]) {
+        let text = plain(|t| t.data(direction, bytes, bytes.len() as u64));
+        let mut lines = text.lines();
+        let Some(label) = lines.next() else { return };
+        let rows: Vec<&str> = lines.map(str::trim).collect();
+        let dump = Dump { direction, label: label.trim().to_string(), rows: rows.join("\n") };
+        let items = self.held.as_mut().unwrap_or(&mut self.items);
+        match items.last_mut() {
+            Some(Item::Call { dumps, .. }) => dumps.push(dump),
+            _ => items.push(Item::Note(format!("{}\n{}", dump.label, dump.rows))),
+        }
+    }
+
+    /// A summarised run begins.
+    pub fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// A summarised run ends: the transcript's note of what it left out, then its last call.
+    pub fn release(&mut self, gap_note: String) {
+        let Some(held) = self.held.take() else { return };
+        if !gap_note.trim().is_empty() {
+            self.items.push(Item::Note(gap_note.trim().to_string()));
+        }
+        self.items.extend(held);
+    }
+
+    /// Writes the page, with `closing` (the account of the wire, the aftermath, the diagram and the summary, as the
+    /// transcript printed them) and the lesson's text after the timeline.
+    pub fn write(&self, closing: &str) -> io::Result<()> {
+        let page = self.render(closing).into_string();
+        let mut file = &self.file;
+        file.write_all(page.as_bytes())?;
+        file.flush()
+    }
+
+    fn render(&self, closing: &str) -> Markup {
+        let (client, server) = if self.we_are_server {
+            ("client (the peer: another process, its calls are not traced here)", "server (us: the lesson's calls)")
+        } else {
+            ("client (us: the lesson's calls)", "server (the peer: its calls are not traced here)")
+        };
+        let segments = self.items.iter().filter(|i| matches!(i, Item::Segment(_))).count();
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title.lines().next().unwrap_or("hhttpp")) }
+                    style { (PreEscaped(CSS)) }
+                }
+                body {
+                    // The arrowhead every segment's arrow ends in.
+                    svg class="defs" width="0" height="0" aria-hidden="true" {
+                        defs {
+                            marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8"
+                                orient="auto" {
+                                path d="M0,0 L10,5 L0,10 z" {}
+                            }
+                        }
+                    }
+                    header {
+                        h1 { (self.title.lines().next().unwrap_or("")) }
+                        @for line in self.title.lines().skip(1) { p.sub { (line) } }
+                        p.how {
+                            "Time goes down. Each box is one system call the lesson really made, with the kernel's \
+                             answer, and the Python line above it (" code { ">>>" } ": the blog's own; "
+                            code { "ours>" } ": ours). Open a call to see its bytes (a payload over 1 KiB shows its \
+                             start and its end, as the transcript does without --full-dump). A coloured chip beside a call is \
+                             its socket's TCP state, as the kernel's table reported it right after the call."
+                            @if segments > 0 {
+                                " Each arrow is a TCP segment captured on lo (--packets), drawn where it was seen."
+                            } @else {
+                                " No segments were captured in this run (--packets, as root, draws them)."
+                            }
+                        }
+                    }
+                    main class={ "timeline " @if self.we_are_server { "us-server" } @else { "us-client" } } {
+                        div.row.lanes {
+                            div.st {}
+                            div.lane.client { strong { (client) } }
+                            div.wire {}
+                            div.lane.server { strong { (server) } }
+                            div.st {}
+                        }
+                        @for item in &self.items { (self.row(item)) }
+                    }
+                    section.closing {
+                        h2 { "How it ended" }
+                        pre { (closing.trim_end()) }
+                    }
+                    section.lesson {
+                        h2 { "The lesson" }
+                        pre { (self.lesson_text) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One timeline row: five cells, the client's state, the client's lane, the wire, the server's lane, the
+    /// server's state. Our items go on our lane.
+    fn row(&self, item: &Item) -> Markup {
+        let ours = match item {
+            Item::Segment(segment) => return segment_row(segment),
+            Item::Python { blog, text } => {
+                html! { div class={ "py" @if *blog { " blog" } } { (text) } }
+            }
+            // A long note (what --packets is) folds away, its first words showing, so the calls stay together.
+            Item::Note(text) if text.chars().count() > NOTE_FOLD => html! {
+                details.note {
+                    summary { (text.chars().take(NOTE_FOLD / 2).collect::<String>()) "…" }
+                    (text)
+                }
+            },
+            Item::Note(text) => html! { div.note { (text) } },
+            Item::Call { number, text, failed, dumps, .. } => html! {
+                div class={ "call" @if *failed { " failed" } @if number.is_none() { " library" } }
+                    id=[number.map(|n| format!("call-{n}"))] data-call=[number] {
+                    code.line { (text) }
+                    @for dump in dumps {
+                        details class={ "dump " (direction_class(dump.direction)) } {
+                            summary { (dump.label) }
+                            pre { (dump.rows) }
+                        }
+                    }
+                }
+            },
+        };
+        // `LISTEN; fd 4: ESTABLISHED` (accept4) is two sockets' states: a chip each.
+        let state = match item {
+            Item::Call { state: Some(state), .. } => html! {
+                @for part in state.split("; ") {
+                    div class={ "chip " (state_class(part.rsplit(": ").next().unwrap_or(part))) }
+                        title={ "the TCP state after this call, as the kernel's table reported it: " (part) } {
+                        (part)
+                    }
+                }
+            },
+            _ => html! {},
+        };
+        html! {
+            div.row {
+                @if self.we_are_server {
+                    div.st {} div.lane.client {} div.wire {} div.lane.server { (ours) } div.st { (state) }
+                } @else {
+                    div.st { (state) } div.lane.client { (ours) } div.wire {} div.lane.server {} div.st {}
+                }
+            }
+        }
+    }
+}
+
+/// A segment: an arrow from its sender's lane to its receiver's, slanting down, labelled with flags and length.
+fn segment_row(segment: &Segment) -> Markup {
+    let (x1, x2) = if segment.to_server { ("2", "98%") } else { ("98%", "2") };
+    html! {
+        div.row.segment {
+            div.st {} div.lane.client {}
+            div.wire title=(segment.line) {
+                div class={ "seg-label " @if segment.to_server { "right" } @else { "left" } } { (segment.label) }
+                svg.arrow data-segment="" width="100%" height="22" aria-label=(segment.line) {
+                    line x1=(x1) y1="3" x2=(x2) y2="19" marker-end="url(#head)" {}
+                }
+            }
+            div.lane.server {} div.st {}
+        }
+    }
+}
+
+fn direction_class(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Received => "received",
+        Direction::Sent => "sent",
+    }
+}
+
+/// The CSS class of a TCP state's colour (the names are always written too: colour is never the only cue).
+fn state_class(state: &str) -> &'static str {
+    match state {
+        "LISTEN" => "s-listen",
+        "SYN_SENT" | "SYN_RECV" => "s-syn",
+        "ESTABLISHED" => "s-established",
+        "CLOSE_WAIT" | "LAST_ACK" => "s-close-wait",
+        "FIN_WAIT1" | "FIN_WAIT2" | "CLOSING" => "s-fin-wait",
+        "TIME_WAIT" => "s-time-wait",
+        _ => "s-other",
+    }
+}
+
+/// The page's style: the Okabe–Ito palette (told apart by colour-blind readers), the terminal's roles where they
+/// overlap (Python yellow, received magenta, sent blue, failures red), and A4 for print.
+const CSS: &str = r#"
+:root { --lane: #444; --py: #8a6d00; --recv: #a0307a; --sent: #0050a0; --fail: #b00020; --ok: #1b7a3a; }
+* { box-sizing: border-box; }
+body { font: 14px/1.4 system-ui, sans-serif; color: #1a1a1a; background: #fff; max-width: 1280px; margin: 0 auto;
+  padding: 16px 20px; }
+h1 { font-size: 20px; margin: 0 0 4px; }
+h2 { font-size: 16px; margin: 24px 0 8px; }
+.sub { margin: 0; color: #555; }
+.how { color: #333; max-width: 90ch; }
+code, pre, .line { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
+.defs { position: absolute; }
+.row { display: grid; grid-template-columns: 7rem minmax(0, 1fr) 13rem minmax(0, 1fr) 7rem; }
+.us-server .row { grid-template-columns: 1rem minmax(0, 0.55fr) 13rem minmax(0, 1.45fr) 8rem; }
+.us-client .row { grid-template-columns: 8rem minmax(0, 1.45fr) 13rem minmax(0, 0.55fr) 1rem; }
+.lane { padding: 2px 8px; min-height: 6px; }
+.lane.client { border-right: 4px solid var(--lane); background: #f3f6fb; }
+.lane.server { border-left: 4px solid var(--lane); background: #f6f3fb; }
+.lanes .lane { padding: 8px; font-size: 15px; }
+.lanes .lane.client { text-align: right; }
+.py { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; color: var(--py); margin-top: 6px;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+.py.blog { font-weight: 600; }
+.note { font-style: italic; color: #444; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.call { background: #fff; border: 1px solid #8aa; border-left: 5px solid var(--ok); border-radius: 4px;
+  padding: 3px 6px; margin: 2px 0; }
+.call.failed { border-left-color: var(--fail); }
+.call.failed .line { color: var(--fail); }
+.call.library { border-left-color: #888; border-style: dashed; }
+.line { display: block; white-space: pre-wrap; overflow-wrap: anywhere; }
+details summary { cursor: pointer; font-family: ui-monospace, monospace; font-size: 12px; overflow-wrap: anywhere; }
+details.received summary { color: var(--recv); }
+details.sent summary { color: var(--sent); }
+details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto; font-size: 11px; }
+.st { padding: 2px 4px; }
+.chip { font: 600 11px/1.2 ui-monospace, monospace; padding: 3px 4px; margin-top: 4px; border-radius: 3px;
+  text-align: center; overflow-wrap: anywhere; border: 1px solid #0006; }
+.s-listen { background: #0072b2; color: #fff; }
+.s-syn { background: #56b4e9; color: #000; }
+.s-established { background: #009e73; color: #fff; }
+.s-close-wait { background: #e69f00; color: #000; }
+.s-fin-wait { background: #d55e00; color: #fff; }
+.s-time-wait { background: #cc79a7; color: #000; }
+.s-other { background: #ddd; color: #000; }
+.wire { position: relative; padding: 0 2px; }
+.segment .wire { min-height: 30px; }
+.seg-label { font: 11px/1.2 ui-monospace, monospace; color: #333; }
+.seg-label.right { text-align: left; padding-left: 6px; }
+.seg-label.left { text-align: right; padding-right: 6px; }
+.arrow { display: block; overflow: visible; }
+.arrow line { stroke: #333; stroke-width: 1.6; }
+#head path { fill: #333; }
+.closing pre, .lesson pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #fafafa; padding: 8px;
+  border: 1px solid #ddd; }
+@media print {
+  @page { size: A4; margin: 10mm; }
+  body { font-size: 9pt; padding: 0; max-width: none; }
+  .row { break-inside: avoid; }
+  .us-server .row { grid-template-columns: 0.5rem minmax(0, 0.5fr) 8rem minmax(0, 1.5fr) 5.5rem; }
+  .us-client .row { grid-template-columns: 5.5rem minmax(0, 1.5fr) 8rem minmax(0, 0.5fr) 0.5rem; }
+  .lane.client, .lane.server { background: none; }
+  .chip, .call { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  code, pre, .line, .py { font-size: 7.5pt; }
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peers_bytes_reach_the_page_only_as_text() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let path = dir.path().join("page.html");
+        let mut page = Page::create(&path, "a <b>title</b>", "text with <script>", true).expect("the page");
+        let hostile = b"GET /<script>alert(1)</script> HTTP/1.1\r\nX: \"><img src=x onerror=alert(1)>\r\n\r\n";
+        page.python("raw_data = client_connection.recv(4096)");
+        let line =
+            CallLine { number: 7, who: "", name: "recvfrom", args: "4, buf", result: "78", failed: false, state: None };
+        page.call(&line);
+        page.data(Direction::Received, hostile);
+        page.note("the request: GET /<script>alert(1)</script>");
+        page.write("summary with <img src=x>").expect("write the page");
+        let html = std::fs::read_to_string(&path).expect("read the page");
+        for tag in ["<script", "<img", "<b>"] {
+            assert!(!html.contains(tag), "{tag} in the page");
+        }
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("data-call=\"7\""), "{html}");
+        assert!(html.contains("◀ received 78 bytes"), "{html}");
+    }
+}
