@@ -77,7 +77,7 @@ impl Fate {
         if let Some(ending) = &self.ending {
             match ending.first {
                 Some((call, Some("ESTABLISHED"))) => lines.push(format!(
-                    "before our {call}: ESTABLISHED, so {peer} had not closed its side: we ended it first"
+                    "before our {call}: ESTABLISHED, so no FIN from {peer} had arrived: we ended it first"
                 )),
                 Some((call, Some("CLOSE_WAIT"))) => lines
                     .push(format!("before our {call}: CLOSE_WAIT, so {peer}'s FIN had come: {peer} ended it first")),
