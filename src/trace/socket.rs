@@ -139,33 +139,32 @@ impl<'t> TracedSocket<'t> {
     /// `setsockopt(SOL_SOCKET, SO_RCVTIMEO, …)`: make a `recvfrom` that waits longer than `timeout` fail with
     /// `EAGAIN` instead of waiting for ever.
     pub fn set_read_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        let (sec, usec) = (timeout.as_secs(), timeout.subsec_micros());
-        let python = format!(
-            "{}.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack(\"ll\", {sec}, {usec}))",
-            self.name
-        );
-        let socket = self.begin("setsockopt SO_RCVTIMEO", &python)?;
-        let result = socket.set_read_timeout(Some(timeout));
-        let size = std::mem::size_of::<libc::timeval>();
-        let args = format!("{}, SOL_SOCKET, SO_RCVTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
-        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_RCVTIMEO".into())
+        self.set_timeout("SO_RCVTIMEO", timeout, Socket::set_read_timeout)
     }
 
     /// `setsockopt(SOL_SOCKET, SO_SNDTIMEO, …)`: make a `sendto` that waits longer than `timeout` for room in the
     /// send buffer (the peer reads nothing) return what it moved so far, or fail with `EAGAIN`.
     pub fn set_write_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        let (sec, usec) = (timeout.as_secs(), timeout.subsec_micros());
-        let python = format!(
-            "{}.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack(\"ll\", {sec}, {usec}))",
-            self.name
-        );
-        let socket = self.begin("setsockopt SO_SNDTIMEO", &python)?;
-        let result = socket.set_write_timeout(Some(timeout));
-        let size = std::mem::size_of::<libc::timeval>();
-        let args = format!("{}, SOL_SOCKET, SO_SNDTIMEO, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
-        self.finish("setsockopt", args, result, |_| "0".into(), || "set SO_SNDTIMEO".into())?;
+        self.set_timeout("SO_SNDTIMEO", timeout, Socket::set_write_timeout)?;
         self.send_timeout.set(Some(timeout));
         Ok(())
+    }
+
+    /// One `setsockopt(SOL_SOCKET, option, struct timeval)` with `set`, socket2's setter for `option`.
+    fn set_timeout(
+        &self,
+        option: &str,
+        timeout: Duration,
+        set: impl FnOnce(&Socket, Option<Duration>) -> io::Result<()>,
+    ) -> Result<(), Error> {
+        let (sec, usec) = (timeout.as_secs(), timeout.subsec_micros());
+        let python =
+            format!("{}.setsockopt(socket.SOL_SOCKET, socket.{option}, struct.pack(\"ll\", {sec}, {usec}))", self.name);
+        let socket = self.begin(&format!("setsockopt {option}"), &python)?;
+        let result = set(socket, Some(timeout));
+        let size = std::mem::size_of::<libc::timeval>();
+        let args = format!("{}, SOL_SOCKET, {option}, {{tv_sec={sec}, tv_usec={usec}}}, {size}", self.fd);
+        self.finish("setsockopt", args, result, |_| "0".into(), || format!("set {option}"))
     }
 
     /// `setsockopt(SOL_SOCKET, SO_LINGER, {on, 0 s})`: make the next `close` reset the connection (the kernel sends

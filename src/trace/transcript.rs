@@ -68,9 +68,12 @@ pub struct Ending {
 impl Fate {
     /// The lines that tell it, each a fact read in the table, or a rule of TCP applied to one.
     fn story(&self) -> Vec<String> {
+        // Which end the peer is, where we know which end we are (a lesson's connection); `hhttpp trace`'s
+        // program may be either.
         let peer = match self.ending.as_ref().map(|e| e.side) {
             Some(Side::Client) => "the server",
-            _ => "the client",
+            Some(Side::Server) => "the client",
+            None => "the peer",
         };
         let mut lines = Vec::new();
         let mut reset = false;

@@ -110,15 +110,22 @@ fn a_slowloris_client_delays_the_next_by_at_most_the_head_deadline() {
     let mut slow = TcpStream::connect(addr).expect("connect");
     slow.write_all(b"G").expect("a first byte");
     let started = Instant::now();
-    let next = std::thread::spawn(move || get(addr, "/index.html"));
-    // One byte every 200 ms: each recvfrom returns in time, but the head never completes.
-    for byte in b"ET / HTTP/1.1\r\nHost: x\r\nX: aaaaaaaaaaaaaaaaaaaa".iter() {
-        if slow.write_all(&[*byte]).is_err() || next.is_finished() {
-            break;
+    let (answered, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || answered.send(get(addr, "/index.html")));
+    // One byte every 200 ms, the slow client's own pace, until the next client has its answer: each recvfrom
+    // returns in time, but the head never completes.
+    let mut bytes = b"ET / HTTP/1.1\r\nHost: x\r\nX: aaaaaaaaaaaaaaaaaaaa".iter();
+    let reply = loop {
+        match answer.recv_timeout(Duration::from_millis(200)) {
+            Ok(reply) => break reply,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(byte) = bytes.next() {
+                    let _ = slow.write_all(&[*byte]);
+                }
+            }
+            Err(err) => panic!("the next client: {err}"),
         }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let reply = next.join().expect("the next client");
+    };
     let waited = started.elapsed();
     assert_eq!(status(&reply), "200", "{reply}");
     assert!(waited < Duration::from_secs(2), "the next client waited {waited:?}");
