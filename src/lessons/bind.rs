@@ -1,11 +1,16 @@
 //! Lesson 1, `bind`: set up a socket, bind it to an address, and listen.
 //!
-//! The blog's Python for this step:
+//! The blog's Python for this step (its first block, comments left out; `lessons/blog-code.md` has it whole):
 //!
 //! ```python
+//! ip = "127.0.0.1"
+//! port = 8338
+//!
 //! with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+//!
 //!     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-//!     s.bind(("127.0.0.1", 8338))
+//!
+//!     s.bind((ip, port))
 //!     s.listen(1)
 //! ```
 //!

@@ -1,11 +1,13 @@
 //! Lesson 3, `echo-request`: receive the client's request, and send its own bytes back as the reply.
 //!
-//! The blog's Python for this step (after lessons 1 and 2):
+//! The blog's Python for this step (after lessons 1 and 2; its comments left out):
 //!
 //! ```python
 //! raw_data = client_connection.recv(4096)
-//! if not raw_data:
-//!     raise ValueError("no raw data")
+//! if raw_data:
+//!     request = raw_data.decode()
+//! else:
+//!     raise ValueError("No raw data found")
 //! ```
 //!
 //! The calls, in order: lesson 1's set-up, `accept4`, then `recvfrom(4096)` with the bytes it returned, again

@@ -1,6 +1,6 @@
 //! Lesson 6, `fetch`: the client's side. Resolve the name, connect, send the request, wait for the reply.
 //!
-//! The blog describes a client's four steps; in Python they are:
+//! The blog describes a client's four steps in words only; in Python of ours they are:
 //!
 //! ```python
 //! addresses = socket.getaddrinfo("127.0.0.1", 8338, type=socket.SOCK_STREAM)

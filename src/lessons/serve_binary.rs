@@ -3,24 +3,28 @@
 //! With no file named, it serves the blog's picture built into hhttpp ([`assets::PICTURE`]), copied into a memfd
 //! so that it is read (or sent with `--sendfile`) as any file is.
 //!
-//! The blog's Python for this step:
+//! The blog's Python for this step (its comments left out):
 //!
 //! ```python
-//! with open("ice-caps.jpg", "rb") as f:
-//!     data = f.read()
-//! header = "HTTP/1.1 200 OK\nContent-Type: image/jpeg\n\n"
-//! client_connection.send(header.encode())
+//! with open(filename, "rb") as response_file:
+//!   data = response_file.read()
+//!
+//! first_line_of_response = f"HTTP/1.1 200 OK\nserver:hhttpp\n\n"
+//! client_connection.send(first_line_of_response.encode())
+//!
 //! client_connection.sendall(data)
+//!
 //! client_connection.shutdown(socket.SHUT_RDWR)
 //! ```
 //!
-//! The calls, in order: lesson 1's set-up, lesson 3's `accept4` and `recvfrom` calls, then a `sendall` of the
-//! header, a `sendall` of the file's bytes, `shutdown(SHUT_RDWR)`, and the two `close`s.
+//! The calls, in order: lesson 1's set-up, lesson 3's `accept4` and `recvfrom` calls, then one `send` of the
+//! head, a `sendall` of the file's bytes, `shutdown(SHUT_RDWR)`, and the two `close`s.
 //!
 //! The blog reads the whole file into memory first; we read it in chunks of [`CHUNK`] bytes and send each one, so
 //! memory stays the same for a 10 KiB picture and a 10 GiB video. It is still one Python `sendall`, and the
-//! transcript says how many `sendto` calls it took. We also send the header with `sendall` where the blog uses
-//! `send`: one `send` may take only part of it.
+//! transcript says how many `sendto` calls it took. Our head is HTTP/1.1's (`Content-Type`, `Content-Length`,
+//! `Connection: close`) where the blog's says `server:hhttpp`; one `send` may take only part of it, and then the
+//! rest goes with a `sendall` of ours.
 
 use std::fs::File;
 use std::io::Read;

@@ -1,6 +1,6 @@
 //! Lesson 4, `serve-text`: answer with a page of HTML.
 //!
-//! The blog's Python for this step:
+//! The blog's Python for this step (its comments left out):
 //!
 //! ```python
 //! response = "HTTP/1.1 200 OK\n\n<h1>Hello World</h1>"
