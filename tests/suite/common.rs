@@ -261,6 +261,9 @@ pub struct Running {
     reader: Option<JoinHandle<()>>,
     /// Everything the lesson printed so far.
     pub stdout: String,
+    /// Once [`wait_for_stderr`](Running::wait_for_stderr) has run: stderr read so far, and the rest as it comes.
+    stderr_seen: Vec<u8>,
+    stderr_rest: Option<Receiver<Vec<u8>>>,
 }
 
 /// What a finished lesson left behind.
@@ -313,7 +316,14 @@ impl Running {
                 }
             }
         });
-        Running { child, lines, reader: Some(reader), stdout: String::new() }
+        Running {
+            child,
+            lines,
+            reader: Some(reader),
+            stdout: String::new(),
+            stderr_seen: Vec::new(),
+            stderr_rest: None,
+        }
     }
 
     /// The lesson's process id (for `prlimit`, say).
@@ -369,11 +379,48 @@ impl Running {
         panic!("Ctrl-C did not end the lesson:\n{}", self.stdout);
     }
 
+    /// Waits for `needle` in what the lesson writes to stderr (a `--step` prompt, say); `finish` still returns all
+    /// of stderr.
+    pub fn wait_for_stderr(&mut self, needle: &str) {
+        let chunks = match self.stderr_rest.take() {
+            Some(chunks) => chunks,
+            None => {
+                let mut err = self.child.stderr.take().expect("piped stderr");
+                let (send, chunks) = mpsc::channel();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = err.read(&mut buf) {
+                        if send.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                });
+                chunks
+            }
+        };
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while !String::from_utf8_lossy(&self.stderr_seen).contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let chunk = chunks.recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "no {needle:?} on stderr within {PATIENCE:?}; got:\n{}",
+                    String::from_utf8_lossy(&self.stderr_seen)
+                )
+            });
+            self.stderr_seen.extend(chunk);
+        }
+        self.stderr_rest = Some(chunks);
+    }
+
     /// Waits for the lesson to end and collects the rest of its output.
     pub fn finish(mut self) -> Finished {
         let mut stderr = String::new();
         if let Some(mut err) = self.child.stderr.take() {
             err.read_to_string(&mut stderr).expect("read stderr");
+        }
+        if let Some(chunks) = self.stderr_rest.take() {
+            self.stderr_seen.extend(chunks.iter().flatten());
+            stderr = String::from_utf8_lossy(&self.stderr_seen).into_owned();
         }
         if let Some(reader) = self.reader.take() {
             reader.join().expect("stdout reader");

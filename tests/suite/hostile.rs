@@ -380,7 +380,7 @@ fn ctrl_c_ends_a_server_whose_stdout_nobody_reads() {
 #[test]
 fn ctrl_c_at_a_step_prompt_ends_the_lesson() {
     let (mut lesson, _stdin) = Running::start_with_stdin(&["lesson", "serve-text", "--step", "--port", "0"]);
-    lesson.wait_for("the blog's step");
+    lesson.wait_for_stderr("press Enter to make it");
     let started = Instant::now();
     lesson.interrupt();
     let done = lesson.finish();
