@@ -1,10 +1,11 @@
 //! `hhttpp trace [--compare LESSON] -- COMMAND [ARGS…]`: your own program's socket calls, in our transcript's form.
 //!
-//! We run COMMAND under `strace -f -xx -yy` and read strace's report as it comes, through a named pipe in a private
-//! folder. Each call on a TCP socket is shown the way the lessons show theirs: numbered, its arguments in strace's
-//! shape, the kernel's answer, and a hex dump of every byte read or written. Calls on files and terminals are left
-//! out (`-yy` names what each descriptor is, so we can tell). COMMAND's own output passes through, escaped and
-//! marked `┆ stdout:`.
+//! We run COMMAND under `strace -f -xx -yy` and read strace's report as it comes, over an anonymous socket pair
+//! (which a traced program cannot open by any path). Each call on a TCP socket is shown the way the lessons show
+//! theirs: numbered, its arguments in strace's shape, the kernel's answer, and a hex dump of every byte read or
+//! written; the socket's TCP state is read where it changes (see `HOLD` and `CONFIRM`). Calls on files and
+//! terminals are left out (`-yy` names what each descriptor is, so we can tell). COMMAND's own output passes
+//! through, escaped and marked `┆ stdout:`.
 //!
 //! [`crate::strace`] reads strace's text; this module keeps what we know of the program (its open sockets, what it
 //! wrote on each connection) and adds the notes a learner needs: a backlog of 1, a short write, a `recv` that
@@ -28,8 +29,19 @@ use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
-/// How long strace holds the program after listen, accept and connect, so that we can read the state they left.
+/// How long strace holds the program after listen, accept, connect and shutdown, so that we can read the state they
+/// left.
 const HOLD: Duration = Duration::from_millis(25);
+
+/// How long a connection's first read or write waits to be shown for the program's next call, whose start (strace's
+/// `-ttt` stamp) proves that the state we read after it was not yet changed by the program. Only the transcript
+/// waits: the program runs on. A program that then waits longer (a keep-alive server waiting for the next request)
+/// gets the call shown without its state after this long.
+const CONFIRM: Duration = Duration::from_millis(500);
+
+/// At most this many pieces of the program's output wait behind a call that waits for [`CONFIRM`]; past them, the
+/// call is shown without its state.
+const QUEUED_MAX: usize = 64;
 
 /// How long to wait for the connections' states to settle after the program is done.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -100,7 +112,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         .args(["-f", "-q", "-I", "never", "-ttt", "-T", "-xx", "-yy", "-s", "65536", "-e", TRACED])
         // After the calls that change a socket's state strace holds the program for a moment (it has printed the
         // call by then), so that the TCP state we read is the one the call left, before the program moves on.
-        .args(["-e", &format!("inject=listen,accept,accept4,connect:delay_exit={}", HOLD.as_micros())])
+        .args(["-e", &format!("inject=listen,accept,accept4,connect,shutdown:delay_exit={}", HOLD.as_micros())])
         // The shell also tells us its pid (the program's, once it execs) on fd 4: strace's report names the first
         // process only once there are others.
         .args(["--", "sh", "-c", "echo $$ >&4; exec 4>&- 2>&3 3>&-; exec \"$@\"", "hhttpp trace"])
@@ -139,17 +151,35 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     program.print(|t| {
         t.heading(&format!(
             "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
-             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table after \
-             listen, accept and connect, read while strace holds the program ({} ms after each); not shown when we \
-             could not read it in time",
+             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table, read \
+             where it changes: after listen, accept, connect and shutdown, while strace holds the program ({} ms \
+             after each); after a connection's first read and first write, at once, shown only when the program's \
+             next call began after we read it; after the close of a socket's last descriptor, when we came to it \
+             (the program can no longer change it; the peer can). Not shown when we could not read it in time",
             escape(options.command.join(" ").as_bytes()),
             HOLD.as_millis()
         ))
     })?;
-    for input in inputs {
+    loop {
+        // A call waiting for its proof is shown without its state if the proof does not come in time.
+        let input = if program.pending.is_some() {
+            match inputs.recv_timeout(CONFIRM) {
+                Ok(input) => input,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    program.resolve(false)?;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match inputs.recv() {
+                Ok(input) => input,
+                Err(_) => break,
+            }
+        };
         match input {
-            Input::Stdout(piece) => program.output("stdout", &piece)?,
-            Input::Stderr(piece) => program.output("stderr", &piece)?,
+            Input::Stdout(piece) => program.output("stdout", piece)?,
+            Input::Stderr(piece) => program.output("stderr", piece)?,
             // strace writes ASCII (-xx escapes every byte of a string); checking that is cheaper than the lossy copy.
             Input::Strace(line) => match std::str::from_utf8(&line) {
                 Ok(text) => program.line(text)?,
@@ -157,6 +187,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
             },
         }
     }
+    program.resolve(false)?;
     for reader in readers.into_iter().flatten() {
         let _ = reader.join();
     }
@@ -318,6 +349,9 @@ struct Connection {
     /// Everything it sent, for `--compare` (accepted connections only).
     sent_all: Vec<u8>,
     accepted: bool,
+    /// Whether its first read and its first write were seen: the state is read after each.
+    read_once: bool,
+    written_once: bool,
 }
 
 /// A request head is read at most this far; past it, we stop looking for requests on the connection.
@@ -359,6 +393,20 @@ struct Program {
     /// Every call shown (without its bytes), for `--compare`.
     keep_calls: bool,
     kept: Vec<Call>,
+    /// A connection's first read or write, waiting (at most [`CONFIRM`]) for the proof that the state read after
+    /// it is the one it left, and the program's output that came meanwhile.
+    pending: Option<Pending>,
+    queued: Vec<(&'static str, Piece)>,
+}
+
+/// A call whose TCP state was read at once, not while strace held the program: the state is shown only if the
+/// thread's next call began after we read it (strace stamps each call's start with `-ttt`). Until then, the call
+/// waits here, and nothing after it is shown.
+struct Pending {
+    call: Call,
+    state: Option<String>,
+    /// When the state had been read, in seconds since the epoch (the clock strace's `-ttt` uses).
+    read_by: f64,
 }
 
 /// What each kind of call adds to what we know, and the notes it may bring: one function per kind.
@@ -432,6 +480,8 @@ impl Program {
             killed: None,
             keep_calls: false,
             kept: Vec::new(),
+            pending: None,
+            queued: Vec::new(),
         }
     }
 
@@ -449,8 +499,16 @@ impl Program {
         if self.said.insert(key.to_string()) { self.note(text) } else { Ok(()) }
     }
 
-    /// A line the program printed, escaped; a long line's rest is counted.
-    fn output(&mut self, stream: &str, piece: &Piece) -> Result<(), Error> {
+    /// A line the program printed, escaped; a long line's rest is counted. Behind a call that waits for its proof,
+    /// it waits too, so that the transcript keeps the order things came in.
+    fn output(&mut self, stream: &'static str, piece: Piece) -> Result<(), Error> {
+        if self.pending.is_some() {
+            self.queued.push((stream, piece));
+            if self.queued.len() >= QUEUED_MAX {
+                self.resolve(false)?;
+            }
+            return Ok(());
+        }
         self.print(|t| t.program_output(stream, &piece.shown))?;
         if piece.more > 0 {
             let more = format!("┆ … and {} more on that line, not shown", plural(piece.more, "byte", "bytes"));
@@ -459,8 +517,41 @@ impl Program {
         Ok(())
     }
 
+    /// Shows the call that waited for its proof (with its state if `proved`), then the output that came meanwhile.
+    fn resolve(&mut self, proved: bool) -> Result<(), Error> {
+        let Some(Pending { call, state, .. }) = self.pending.take() else { return Ok(()) };
+        self.present(call, Some(state.filter(|_| proved)))?;
+        for (stream, piece) in std::mem::take(&mut self.queued) {
+            self.output(stream, piece)?;
+        }
+        Ok(())
+    }
+
+    /// The line after a call that waits for its proof. The same thread's next line is the proof if its call began
+    /// after we read the state (`-ttt` stamps a line with its call's start): until then the thread had not made a
+    /// call since, so the state was the one the waiting call left, or one the peer made. A line of another thread's
+    /// that is shown must come after the waiting call: then it is shown without its state.
+    fn prove(&mut self, line: &str) -> Result<(), Error> {
+        let Some(pending) = &self.pending else { return Ok(()) };
+        let (pid, rest) = strace::prefix(line);
+        let pid = pid.unwrap_or_else(|| match self.attached[..] {
+            [only] => only,
+            _ => self.first_pid.unwrap_or(0),
+        });
+        if pid != pending.call.pid {
+            return if relevant(rest) { self.resolve(false) } else { Ok(()) };
+        }
+        let (stamp, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        let began: Option<f64> = stamp.parse().ok().filter(|_| !after.starts_with("<..."));
+        let proved = began.is_some_and(|began| began > pending.read_by);
+        self.resolve(proved)
+    }
+
     /// One line of strace's report.
     fn line(&mut self, line: &str) -> Result<(), Error> {
+        if self.pending.is_some() {
+            self.prove(line)?;
+        }
         if let Some(message) = line.strip_prefix("strace: ") {
             // strace's own diagnostics: labelled as strace's.
             return self.print(|t| t.program_output("strace", message.as_bytes()));
@@ -476,29 +567,7 @@ impl Program {
             None if self.attached.len() == 1 => self.attached[0],
             None => self.first_pid.unwrap_or(0),
         };
-        // A program's start reads many files, and with `-xx -s 65536` each read is a long line of hex: we skip
-        // what cannot concern a TCP socket before parsing it, so that we keep up with strace (and read each TCP
-        // state while the program is still held after its call). Halves of a split call always go through.
-        let relevant = rest.contains("<TCP")
-            || rest.contains(" +++ ")
-            || rest.contains(" --- SIG")
-            || rest.contains(" resumed>")
-            || rest.contains("<unfinished")
-            || [
-                "socket(",
-                "accept(",
-                "accept4(",
-                "clone(",
-                "clone3(",
-                "fork(",
-                "vfork(",
-                "epoll_wait(",
-                "epoll_pwait(",
-                "select(",
-            ]
-            .iter()
-            .any(|call| rest.contains(call));
-        if !relevant {
+        if !relevant(rest) {
             return Ok(());
         }
         match self.reader.line_of(pid, rest) {
@@ -629,6 +698,13 @@ impl Program {
 
     /// A call strace reported: shown when it was made on, or returned, a TCP socket.
     fn call(&mut self, call: Call) -> Result<(), Error> {
+        self.present(call, None)
+    }
+
+    /// Shows a call and adds what it did to what we know. `proved`: for a connection's first read or write, whose
+    /// state was read at once, that state if the program's next call proved it (`Some(None)`: not proved); `None`
+    /// the first time the call is seen.
+    fn present(&mut self, call: Call, proved: Option<Option<String>>) -> Result<(), Error> {
         if matches!(call.name.as_str(), "clone" | "clone3" | "fork" | "vfork") {
             self.cloned(&call);
             return Ok(());
@@ -666,6 +742,40 @@ impl Program {
             return Ok(());
         }
         let socket = on.as_ref().map(|d| self.socket_of(table, d));
+        // A connection's first read and first write: the state is read now, and the call waits for the proof.
+        let (Some(d), Some(socket), None) = (on.as_ref(), socket, &proved) else {
+            return self.present_now(call, table, on, socket, returned, proved.flatten());
+        };
+        let first = self.sockets[socket].conn.as_mut().filter(|_| !call.failed()).is_some_and(|conn| {
+            let once = match KINDS[..2].iter().position(|(names, _)| names.contains(&call.name.as_str())) {
+                Some(0) => &mut conn.read_once,
+                Some(_) => &mut conn.written_once,
+                None => return false,
+            };
+            !std::mem::replace(once, true)
+        });
+        if first {
+            let state = state_of(d);
+            let read_by = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(f64::MAX, |d| d.as_secs_f64());
+            self.pending = Some(Pending { call, state, read_by });
+            return Ok(());
+        }
+        self.present_now(call, table, on, Some(socket), returned, None)
+    }
+
+    /// Shows a call, with `read` as its state when it was read outside strace's hold (and proved), and adds what
+    /// it did to what we know.
+    fn present_now(
+        &mut self,
+        call: Call,
+        table: usize,
+        on: Option<Descriptor>,
+        socket: Option<usize>,
+        returned: Option<Descriptor>,
+        read: Option<String>,
+    ) -> Result<(), Error> {
         let shown = Shown {
             call: &call,
             pid: call.pid,
@@ -676,7 +786,7 @@ impl Program {
         };
         let errno = call.errno().map(str::to_string);
         let normal = errno.as_deref().and_then(|e| normal_errno(&call.name, e));
-        self.show(&shown, on.as_ref(), normal.is_some())?;
+        self.show(&shown, on.as_ref(), normal.is_some(), read)?;
         if let Some((_, handle)) = KINDS.iter().find(|(names, _)| names.contains(&call.name.as_str())) {
             handle(self, &shown)?;
         }
@@ -702,8 +812,15 @@ impl Program {
         Ok(())
     }
 
-    /// Prints the call, with the TCP state it left when we could read it while strace held the program.
-    fn show(&mut self, shown: &Shown, on: Option<&Descriptor>, normal: bool) -> Result<(), Error> {
+    /// Prints the call, with the TCP state it left when we could read it while strace held the program, or `read`
+    /// (a state read at once, and proved), or for the close of a socket's last descriptor the state it has now.
+    fn show(
+        &mut self,
+        shown: &Shown,
+        on: Option<&Descriptor>,
+        normal: bool,
+        read: Option<String>,
+    ) -> Result<(), Error> {
         let call = shown.call;
         let who = self.who(shown.pid);
         let args = self.render_args(shown);
@@ -711,9 +828,9 @@ impl Program {
             Some(d) => d.fd.to_string(),
             None => strip_annotations(&strace::readable(&call.result)),
         };
-        // strace holds the program for HOLD after listen, accept and connect, and we read the kernel's table
-        // meanwhile; other calls are not held, and get no state.
-        let held = matches!(call.name.as_str(), "listen" | "accept" | "accept4" | "connect");
+        // strace holds the program for HOLD after listen, accept, connect and shutdown, and we read the kernel's
+        // table meanwhile; other calls are not held.
+        let held = matches!(call.name.as_str(), "listen" | "accept" | "accept4" | "connect" | "shutdown");
         let mut state = match on {
             Some(d) if held && (!call.failed() || normal) => state_of(d),
             _ => None,
@@ -728,6 +845,13 @@ impl Program {
         if !held || !in_hold(call.returned_at) {
             state = None;
         }
+        // After the close of its last descriptor, the program can no longer change the socket: its state now is
+        // one the close left, or one the peer made since.
+        let last = shown.socket.is_some_and(|s| self.sockets[s].names == 1);
+        if call.name == "close" && !call.failed() && last {
+            state = on.and_then(state_of);
+        }
+        state = state.or(read);
         let failed = call.failed() && !normal;
         let number = self.record.call(failed);
         let line = CallLine {
@@ -1222,6 +1346,32 @@ impl Program {
         })?;
         Ok(differences)
     }
+}
+
+/// Whether a line of strace's may concern a TCP socket. A program's start reads many files, and with `-xx -s 65536`
+/// each read is a long line of hex: we skip what cannot concern a TCP socket before parsing it, so that we keep up
+/// with strace (and read each TCP state while the program is still held after its call). Halves of a split call
+/// always go through.
+fn relevant(rest: &str) -> bool {
+    rest.contains("<TCP")
+        || rest.contains(" +++ ")
+        || rest.contains(" --- SIG")
+        || rest.contains(" resumed>")
+        || rest.contains("<unfinished")
+        || [
+            "socket(",
+            "accept(",
+            "accept4(",
+            "clone(",
+            "clone3(",
+            "fork(",
+            "vfork(",
+            "epoll_wait(",
+            "epoll_pwait(",
+            "select(",
+        ]
+        .iter()
+        .any(|call| rest.contains(call))
 }
 
 /// The TCP state the kernel reports now for the socket `-yy` named.

@@ -49,6 +49,18 @@ fn a_blog_style_server_is_shown_call_by_call_with_the_bytes_on_the_wire() {
     assert_eq!(state_of("  bind(3, "), None, "{transcript}");
     assert!(matches!(state_of("  listen(3, 1) = 0").as_deref(), None | Some("LISTEN")), "{transcript}");
     assert!(matches!(state_of("SOCK_CLOEXEC) = 4").as_deref(), None | Some("LISTEN; fd 4: ESTABLISHED")));
+    // The client sends, then reads to the end before it closes: while the program reads and writes, its end is
+    // ESTABLISHED; after its shutdown (our client closes once it has the FIN, perhaps inside the hold) and its close,
+    // it has sent the first FIN: FIN_WAIT2 until the client's FIN comes, then TIME_WAIT.
+    for call in ["  recvfrom(4, ", "  sendto(4, "] {
+        assert!(matches!(state_of(call).as_deref(), None | Some("ESTABLISHED")), "{call}: {transcript}");
+    }
+    for call in ["  shutdown(4, SHUT_RDWR) = 0", "  close(4) = 0"] {
+        let state = state_of(call);
+        assert!(matches!(state.as_deref(), None | Some("FIN_WAIT1" | "FIN_WAIT2" | "TIME_WAIT")), "{transcript}");
+    }
+    // The listener's close leaves nothing in the table to report.
+    assert_eq!(state_of("  close(3) = 0"), None, "{transcript}");
     // The states are checked above; the snapshot pins the calls without them.
     let calls: String = transcript
         .lines()
@@ -56,6 +68,29 @@ fn a_blog_style_server_is_shown_call_by_call_with_the_bytes_on_the_wire() {
         .map(|l| format!("{}\n", l.split("  ⟨").next().unwrap_or(l)))
         .collect();
     settings().bind(|| insta::assert_snapshot!("trace_blog_server", calls));
+}
+
+/// A state read at once after a connection's first read and first write is shown when the program's next call
+/// began after it was read: a program that pauses after each gives that proof, so both states are there.
+#[test]
+fn the_first_read_and_write_of_a_connection_show_the_state_they_left() {
+    if !tools() {
+        return;
+    }
+    let (code, transcript, reply) = trace(&[], "tests/programs/pausing_server.py");
+    assert_eq!(code, Some(0), "{transcript}");
+    assert_eq!(reply, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    let state_of = |call: &str| {
+        let line = transcript.lines().find(|l| l.contains(call)).unwrap_or_else(|| panic!("no {call}: {transcript}"));
+        line.rsplit_once("  ⟨").map(|(_, s)| s.trim_end_matches('⟩').to_string())
+    };
+    assert_eq!(state_of("  recvfrom(4, ").as_deref(), Some("ESTABLISHED"), "{transcript}");
+    assert_eq!(state_of("  sendto(4, ").as_deref(), Some("ESTABLISHED"), "{transcript}");
+    // After its close the program sent the first FIN; the client's own close follows its read of the end.
+    let closed = state_of("  close(4) = 0");
+    assert!(matches!(closed.as_deref(), None | Some("FIN_WAIT1" | "FIN_WAIT2" | "TIME_WAIT")), "{transcript}");
+    // Only the first read and the first write of a connection are read; the listener's getsockname is not.
+    assert_eq!(state_of("  getsockname(3, "), None, "{transcript}");
 }
 
 #[test]
