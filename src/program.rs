@@ -152,10 +152,10 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         t.heading(&format!(
             "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
              on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table, read \
-             where it changes: after listen, accept, connect and shutdown, while strace holds the program ({} ms \
-             after each); after a connection's first read and first write, at once, shown only when the program's \
-             next call began after we read it; after the close of a socket's last descriptor, when we came to it \
-             (the program can no longer change it; the peer can). Not shown when we could not read it in time",
+             at these moments: after listen, accept, connect and shutdown, while strace holds the \
+             program ({} ms after each); after a connection's first read and first write, at once, shown only when \
+             the program's next call began after we read it; after the close of a socket's last descriptor, when \
+             we came to it. The peer can move a state on at any time (its FIN makes ours CLOSE_WAIT). Not shown when we could not read it in time",
             escape(options.command.join(" ").as_bytes()),
             HOLD.as_millis()
         ))
@@ -572,12 +572,13 @@ impl Program {
         }
         match self.reader.line_of(pid, rest) {
             Some(Event::Call(call)) => self.call(call),
-            Some(Event::Exit { pid, .. }) => self.exit(pid),
+            Some(Event::Exit { pid, .. }) => self.exit(pid, None),
             Some(Event::Killed { pid, signal }) => {
+                self.exit(pid, Some(&signal))?;
                 if Some(pid) == self.first_pid {
                     self.killed = Some(signal);
                 }
-                self.exit(pid)
+                Ok(())
             }
             // A child process ended: every forking program gets these, and they say nothing of its sockets.
             Some(Event::Signal { signal, .. }) if signal == "SIGCHLD" => Ok(()),
@@ -677,7 +678,16 @@ impl Program {
     /// knew of it) is found by what `-yy` says of it, or made now.
     fn socket_of(&mut self, table: usize, d: &Descriptor) -> usize {
         if let Some(&socket) = self.tables[table].fds.get(&d.fd) {
-            self.sockets[socket].what.clone_from(&d.what);
+            if self.sockets[socket].what != d.what {
+                self.sockets[socket].what.clone_from(&d.what);
+                // A connect's socket is named by its inode until strace can name its pair of addresses: from then
+                // on, the aftermath can look the connection up.
+                if self.sockets[socket].conn.is_some()
+                    && let Some((local, remote)) = d.pair()
+                {
+                    self.record.pair(local, remote);
+                }
+            }
             return socket;
         }
         let socket = match self.sockets.iter().position(|s| s.names > 0 && s.what == d.what) {
@@ -917,7 +927,7 @@ impl Program {
         }
         count(&mut self.moved_in, &call.name, n);
         if n == 0 {
-            self.record.event(DiagramEvent::PeerClosed { fd });
+            self.record.event(DiagramEvent::PeerClosed { fd, call: static_name(&call.name) });
             return self.note("the read returned 0: the other side closed; it will send nothing more");
         }
         self.record.event(DiagramEvent::Received {
@@ -1057,6 +1067,9 @@ impl Program {
             return Ok(());
         }
         let Some(peer) = call.sockaddr() else { return Ok(()) };
+        if let Some((local, remote)) = call.fd().and_then(|d| d.pair()) {
+            self.record.pair(local, remote);
+        }
         if self.sockets[socket].conn.is_none() {
             self.sockets[socket].conn = Some(Connection::default());
             self.record.event(DiagramEvent::Opened { fd: self.sockets[socket].first_fd, peer, we_are: Side::Client });
@@ -1202,8 +1215,8 @@ impl Program {
         Ok(())
     }
 
-    /// A thread ended: when it was its process's last, the sockets the process left open.
-    fn exit(&mut self, pid: u32) -> Result<(), Error> {
+    /// A thread ended (`killed`: by that signal): when it was its process's last, the sockets the process left open.
+    fn exit(&mut self, pid: u32, killed: Option<&str>) -> Result<(), Error> {
         self.attached.retain(|p| *p != pid);
         let Some(table) = self.table_of.remove(&pid) else { return Ok(()) };
         self.tables[table].members.remove(&pid);
@@ -1230,14 +1243,21 @@ impl Program {
             return Ok(());
         }
         let who = self.who(pid);
-        let fds: Vec<String> = left.iter().map(i32::to_string).collect();
-        self.note(&format!(
-            "{who}the process ended with {} never closed (fd {}): the kernel closed {} for it. Close each socket \
-             when done with it (in Python, with socket.socket(...) as s: does it)",
-            plural(left.len() as u64, "socket", "sockets"),
-            fds.join(", "),
-            if left.len() == 1 { "it" } else { "them" }
-        ))?;
+        let fds = left.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+        let sockets = plural(left.len() as u64, "socket", "sockets");
+        let them = if left.len() == 1 { "it" } else { "them" };
+        // A process killed by a signal had no chance to close them: the advice is for one that ended on its own.
+        self.note(&match killed {
+            Some(signal) => {
+                format!(
+                    "{who}the process was killed by {signal} with {sockets} open (fd {fds}): the kernel closed {them}"
+                )
+            }
+            None => format!(
+                "{who}the process ended with {sockets} never closed (fd {fds}): the kernel closed {them} for it. \
+                 Close each socket when done with it (in Python, with socket.socket(...) as s: does it)"
+            ),
+        })?;
         for fd in all {
             self.forget_as(table, fd, false)?;
         }
@@ -1248,7 +1268,7 @@ impl Program {
     fn finish(&mut self, ending: &str) -> Result<(), Error> {
         let pids: Vec<u32> = self.table_of.keys().copied().collect();
         for pid in pids {
-            self.exit(pid)?;
+            self.exit(pid, None)?;
         }
         let pairs = self.record.pairs().to_vec();
         let states = tcp::settled(&pairs, SETTLE);
@@ -1352,12 +1372,16 @@ impl Program {
 /// each read is a long line of hex: we skip what cannot concern a TCP socket before parsing it, so that we keep up
 /// with strace (and read each TCP state while the program is still held after its call). Halves of a split call
 /// always go through.
+///
+/// Only the line's head is searched, up to its first string: a call's descriptors come before its data, and the
+/// data is the quarter of a megabyte.
 fn relevant(rest: &str) -> bool {
-    rest.contains("<TCP")
-        || rest.contains(" +++ ")
-        || rest.contains(" --- SIG")
-        || rest.contains(" resumed>")
-        || rest.contains("<unfinished")
+    let head = rest.find('"').map_or(rest, |quote| &rest[..quote]);
+    head.contains("<TCP")
+        || head.contains(" +++ ")
+        || head.contains(" --- SIG")
+        || head.contains(" resumed>")
+        || rest.ends_with("<unfinished ...>")
         || [
             "socket(",
             "accept(",
@@ -1371,7 +1395,7 @@ fn relevant(rest: &str) -> bool {
             "select(",
         ]
         .iter()
-        .any(|call| rest.contains(call))
+        .any(|call| head.contains(call))
 }
 
 /// The TCP state the kernel reports now for the socket `-yy` named.

@@ -30,8 +30,8 @@ pub enum Event {
     Sent { fd: RawFd, call: &'static str, bytes: u64, first_line: String },
     /// One `sendfile` sent `bytes` from a file (we never saw them, so there is no first line to show).
     SentFile { fd: RawFd, bytes: u64 },
-    /// `recvfrom` returned 0: the peer sent FIN, it will send nothing more.
-    PeerClosed { fd: RawFd },
+    /// A read (`call`: `recvfrom`, `read`…) returned 0: the peer sent FIN, it will send nothing more.
+    PeerClosed { fd: RawFd, call: &'static str },
     /// We called `shutdown(how)`; `SHUT_WR` and `SHUT_RDWR` send a FIN.
     Shutdown { fd: RawFd, how: &'static str },
     /// A call on the connection failed.
@@ -47,7 +47,7 @@ impl Event {
             | Event::Received { fd, .. }
             | Event::Sent { fd, .. }
             | Event::SentFile { fd, .. }
-            | Event::PeerClosed { fd }
+            | Event::PeerClosed { fd, .. }
             | Event::Shutdown { fd, .. }
             | Event::Failed { fd, .. }
             | Event::Closed { fd } => *fd,
@@ -130,10 +130,10 @@ pub fn render(events: &[Event], max: usize, forgotten: u64, me: &str) -> Vec<Str
             Event::SentFile { bytes, .. } => {
                 push_data(&mut conn.rows, we_send_to_server, *bytes, "", "sendfile");
             }
-            Event::PeerClosed { .. } => conn.rows.push(Row::Arrow {
+            Event::PeerClosed { call, .. } => conn.rows.push(Row::Arrow {
                 to_server: !we_send_to_server,
                 label: "FIN: nothing more to send".into(),
-                ours: "recvfrom = 0".into(),
+                ours: format!("{call} = 0"),
                 call: "",
                 earlier: String::new(),
                 calls: 1,
@@ -275,7 +275,7 @@ mod tests {
     fn a_reused_fd_starts_a_new_connection() {
         let events = [
             Event::Opened { fd: 4, peer: peer(), we_are: Side::Server },
-            Event::PeerClosed { fd: 4 },
+            Event::PeerClosed { fd: 4, call: "read" },
             Event::Closed { fd: 4 },
             Event::Opened { fd: 4, peer: peer(), we_are: Side::Server },
             Event::Failed { fd: 4, call: "sendto", errno: "EPIPE".into() },
@@ -284,7 +284,10 @@ mod tests {
         let lines = render(&events, 10, 0, "us");
         assert_eq!(lines.iter().filter(|l| l.starts_with("client ")).count(), 2);
         assert_eq!(lines.iter().filter(|l| l.starts_with("(the client: ")).count(), 2);
-        assert!(lines.iter().any(|l| l.ends_with("│  recvfrom = 0") && l.starts_with("│─── FIN")));
+        assert!(
+            lines.iter().any(|l| l.ends_with("│  read = 0") && l.starts_with("│─── FIN")),
+            "the read's own name: {lines:?}"
+        );
         assert!(lines.iter().any(|l| l.ends_with("│  sendto = -1 EPIPE")));
     }
 

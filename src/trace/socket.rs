@@ -322,7 +322,7 @@ impl<'t> TracedSocket<'t> {
             self.finish("recvfrom", args, result, |n| n.to_string(), || format!("receive from {}", self.describe()))?;
         self.tracer.data(Direction::Received, &buf[..n])?;
         self.tracer.event(match n {
-            0 => Event::PeerClosed { fd: self.fd },
+            0 => Event::PeerClosed { fd: self.fd, call: "recvfrom" },
             n => Event::Received {
                 fd: self.fd,
                 call: "recvfrom",
