@@ -100,63 +100,98 @@ fn for_each_piece(bytes: &[u8], mut f: impl FnMut(&str) -> bool) {
 pub fn unescape(quoted: &str) -> Vec<u8> {
     let text = quoted.strip_suffix("...").unwrap_or(quoted);
     let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    let mut utf8 = [0u8; 4];
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+    let b = text.as_bytes();
+    let mut bytes = Vec::with_capacity(text.len() / 4 + 16);
+    let mut i = 0;
+    // Bytes, not characters: with `-xx -s 65536` strace writes a quarter of a megabyte of `\xNN` per call, and
+    // this reads every one. A character that is not an escape is copied as its UTF-8 bytes.
+    while i < b.len() {
+        // The common case: `\xNN`, four characters a byte.
+        if let [b'\\', b'x', high, low, ..] = b[i..]
+            && let (high, low) = (HEX[usize::from(high)], HEX[usize::from(low)])
+            && high < 16
+            && low < 16
+        {
+            bytes.push(high << 4 | low);
+            i += 4;
             continue;
         }
-        match chars.next() {
-            Some('x') => {
-                // The common case, every byte of strace's `-xx` strings: two hex digits, read without allocating.
-                let mut ahead = chars.clone();
-                if let (Some(high), Some(low)) =
-                    (ahead.next().and_then(|c| c.to_digit(16)), ahead.next().and_then(|c| c.to_digit(16)))
-                {
-                    bytes.push((high * 16 + low) as u8);
-                    chars.next();
-                    chars.next();
-                    continue;
-                }
-                let hex: String = chars.by_ref().take(2).collect();
-                match u8::from_str_radix(&hex, 16) {
-                    Ok(b) => bytes.push(b),
-                    Err(_) => bytes.extend_from_slice(format!("\\x{hex}").as_bytes()),
-                }
-            }
-            Some('u') if chars.peek() == Some(&'{') => {
-                let inside: String = chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
-                match u32::from_str_radix(&inside, 16).ok().and_then(char::from_u32) {
-                    Some(c) => bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
-                    None => bytes.extend_from_slice(format!("\\u{{{inside}}}").as_bytes()),
-                }
-            }
-            Some('n') => bytes.push(b'\n'),
-            Some('r') => bytes.push(b'\r'),
-            Some('t') => bytes.push(b'\t'),
-            Some('v') => bytes.push(0x0b),
-            Some('f') => bytes.push(0x0c),
-            Some(d) if d.is_digit(8) => {
-                let mut value = d.to_digit(8).unwrap_or(0);
-                for _ in 0..2 {
-                    match chars.peek().and_then(|c| c.to_digit(8)) {
-                        Some(next) => {
-                            value = value * 8 + next;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                // Three octal digits reach at most 0o777; strace writes at most \377, one byte.
-                bytes.push(value as u8);
-            }
-            Some(other) => bytes.extend_from_slice(other.encode_utf8(&mut utf8).as_bytes()),
-            None => bytes.push(b'\\'),
+        if b[i] != b'\\' {
+            let end = memchr::memchr(b'\\', &b[i..]).map_or(b.len(), |n| i + n);
+            bytes.extend_from_slice(&b[i..end]);
+            i = end;
+            continue;
         }
+        i += 1 + other_escape(&text[i + 1..], &mut bytes);
     }
     bytes
+}
+
+/// Each byte's value as a hex digit, or 255 when it is not one.
+const HEX: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = match c as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 255,
+        };
+        c += 1;
+    }
+    table
+};
+
+/// Reads the escape after a backslash (`rest` starts after it), other than `\xNN`; returns how many bytes of `rest`
+/// it took.
+fn other_escape(rest: &str, bytes: &mut Vec<u8>) -> usize {
+    let mut utf8 = [0u8; 4];
+    let mut chars = rest.chars();
+    let Some(c) = chars.next() else {
+        bytes.push(b'\\');
+        return 0;
+    };
+    match c {
+        'x' => {
+            let hex: String = rest[1..].chars().take(2).collect();
+            match u8::from_str_radix(&hex, 16) {
+                Ok(b) => bytes.push(b),
+                Err(_) => bytes.extend_from_slice(format!("\\x{hex}").as_bytes()),
+            }
+            1 + hex.len()
+        }
+        'u' if rest[1..].starts_with('{') => {
+            let inside: String = rest[2..].chars().take_while(|&c| c != '}').collect();
+            match u32::from_str_radix(&inside, 16).ok().and_then(char::from_u32) {
+                Some(c) => bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
+                None => bytes.extend_from_slice(format!("\\u{{{inside}}}").as_bytes()),
+            }
+            // `u{`, the digits, and the `}` when there was one.
+            (2 + inside.len() + usize::from(rest[2 + inside.len()..].starts_with('}'))).min(rest.len())
+        }
+        'n' | 'r' | 't' | 'v' | 'f' => {
+            bytes.push(match c {
+                'n' => b'\n',
+                'r' => b'\r',
+                't' => b'\t',
+                'v' => 0x0b,
+                _ => 0x0c,
+            });
+            1
+        }
+        d if d.is_digit(8) => {
+            let digits = rest.bytes().take(3).take_while(|c| (b'0'..=b'7').contains(c)).count();
+            let value = rest[..digits].bytes().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
+            // Three octal digits reach at most 0o777; strace writes at most \377, one byte.
+            bytes.push(value as u8);
+            digits
+        }
+        other => {
+            bytes.extend_from_slice(other.encode_utf8(&mut utf8).as_bytes());
+            other.len_utf8()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -203,5 +238,15 @@ mod tests {
     fn unescape_reads_straces_strings() {
         assert_eq!(unescape(r#""\x47\x45\x54\x20\x0d\x0a""#), b"GET \r\n");
         assert_eq!(unescape(r#""a\"b\\c\n\0\377"..."#), b"a\"b\\c\n\0\xff");
+    }
+
+    #[test]
+    fn unescape_reads_rare_escapes_and_lets_broken_ones_stand_for_themselves() {
+        assert_eq!(unescape(r"\u{202E}é\t\v\f\12x"), "\u{202e}é\t\x0b\x0c\nx".as_bytes());
+        assert_eq!(unescape(r"\x4"), b"\x04", "one hex digit at the end");
+        assert_eq!(unescape(r"\xzz!"), b"\\xzz!");
+        assert_eq!(unescape(r"\u{zz}a\q"), b"\\u{zz}aq");
+        assert_eq!(unescape("ends with \\"), b"ends with \\");
+        assert_eq!(unescape(r"\u{41"), b"A", "an unclosed brace takes the rest");
     }
 }
