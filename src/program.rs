@@ -155,7 +155,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
              at these moments: after listen, accept, connect and shutdown, while strace holds the \
              program ({} ms after each); after a connection's first read and first write, at once, shown only when \
              the program's next call began after we read it; after the close of a socket's last descriptor, when \
-             we came to it. The peer can move a state on at any time (its FIN makes ours CLOSE_WAIT). Not shown when we could not read it in time",
+             we came to it (no entry: the kernel had dropped the socket). The peer can move a state on at any time (its FIN \
+             makes ours CLOSE_WAIT). Not shown when we could not read it in time",
             escape(options.command.join(" ").as_bytes()),
             HOLD.as_millis()
         ))
@@ -842,6 +843,7 @@ impl Program {
         // table meanwhile; other calls are not held.
         let held = matches!(call.name.as_str(), "listen" | "accept" | "accept4" | "connect" | "shutdown");
         let mut state = match on {
+            Some(d) if call.name == "shutdown" && !call.failed() => state_or_gone(d),
             Some(d) if held && (!call.failed() || normal) => state_of(d),
             _ => None,
         };
@@ -859,7 +861,7 @@ impl Program {
         // one the close left, or one the peer made since.
         let last = shown.socket.is_some_and(|s| self.sockets[s].names == 1);
         if call.name == "close" && !call.failed() && last {
-            state = on.and_then(state_of);
+            state = on.and_then(state_or_gone);
         }
         state = state.or(read);
         let failed = call.failed() && !normal;
@@ -1406,6 +1408,15 @@ fn state_of(d: &Descriptor) -> Option<String> {
         SocketName::Inode(inode) => tcp::by_inode(inode),
     };
     entry.map(|e| e.state.to_string())
+}
+
+/// After a shutdown or the last close: the state, or `no entry` when the table has no row for a socket that had
+/// addresses (the peer had answered with its FIN and ACK, or a RST ended it): the kernel had dropped it.
+fn state_or_gone(d: &Descriptor) -> Option<String> {
+    match d.socket()? {
+        SocketName::Inode(_) => state_of(d),
+        _ => Some(state_of(d).unwrap_or_else(|| "no entry".to_string())),
+    }
 }
 
 /// True when now is still inside the hold after a call that returned at `returned_at` (seconds since the epoch),
