@@ -220,6 +220,13 @@ fn a_program_killed_by_sigterm_ends_with_143_and_a_missing_one_with_127() {
     let (code, transcript, _) = run_to_end(&["sh", "-c", "kill -TERM $$"]);
     assert_eq!(code, Some(143), "{transcript}");
     assert!(transcript.contains("the program was killed by SIGTERM"), "{transcript}");
+    // Killed with a socket open: the kernel closed it; no advice to close it, the program had no chance to.
+    let listen_and_die = "import os, signal, socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\n\
+                          os.kill(os.getpid(), signal.SIGTERM)";
+    let (code, transcript, _) = run_to_end(&["python3", "-c", listen_and_die]);
+    assert_eq!(code, Some(143), "{transcript}");
+    assert!(transcript.contains("the process was killed by SIGTERM with 1 socket open (fd 3)"), "{transcript}");
+    assert!(!transcript.contains("Close each socket"), "{transcript}");
     let (code, _, stderr) = run_to_end(&["hhttpp-no-such-program"]);
     assert_eq!(code, Some(127));
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
@@ -422,6 +429,8 @@ fn curl_as_a_traced_client_connects_without_blocking_and_the_diagram_draws_it() 
     assert!(transcript.contains("a non-blocking connect returns at once"), "{transcript}");
     assert!(!transcript.contains("no connection was made"), "{transcript}");
     assert!(transcript.contains("client (the program, fd "), "{transcript}");
+    // connect named the socket by its inode; a later call named its addresses, and the aftermath looks them up.
+    assert!(transcript.contains("after the last close, the kernel's TCP table:"), "{transcript}");
     let summary = transcript.lines().find(|l| l.starts_with("summary:")).unwrap_or_default();
     assert!(!summary.contains("failed"), "{summary}");
 }
