@@ -139,7 +139,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     let mut first = String::new();
     let _ = BufReader::new(pid_read).read_line(&mut first);
     let first: Option<u32> = first.trim().parse().ok();
-    let (send, inputs) = mpsc::sync_channel(256);
+    // Bounded: strace's lines are up to a quarter of a megabyte each, so at most 8 MiB of them wait here.
+    let (send, inputs) = mpsc::sync_channel(32);
     let readers = [
         spawn_pieces(send.clone(), child.stdout.take().map(|s| Box::new(s) as Box<dyn io::Read + Send>), Input::Stdout),
         spawn_pieces(send.clone(), Some(Box::new(err_read)), Input::Stderr),
@@ -350,6 +351,8 @@ struct Connection {
     /// Everything it sent, for `--compare` (accepted connections only).
     sent_all: Vec<u8>,
     accepted: bool,
+    /// Set once its responses passed [`MAX_RESPONSE`]: they are no longer judged.
+    unjudged: bool,
     /// Whether its first read and its first write were seen: the state is read after each.
     read_once: bool,
     written_once: bool,
@@ -357,6 +360,10 @@ struct Connection {
 
 /// A request head is read at most this far; past it, we stop looking for requests on the connection.
 const MAX_HEAD: usize = 64 * 1024;
+
+/// The bytes of a connection's responses kept to judge them (and, with `--compare`, to compare them): past this
+/// many, its responses are no longer judged.
+const MAX_RESPONSE: usize = 32 << 20;
 
 /// One process's descriptor table (shared by its threads, copied by fork): descriptor → socket.
 #[derive(Default, Clone)]
@@ -963,15 +970,21 @@ impl Program {
                  sendall loops for you; a non-blocking server waits until the socket is writable)"
             ))?;
         }
-        // strace shows at most -s bytes of a call: the rest are counted as bytes we did not see.
-        let mut out = sent.to_vec();
-        out.resize(n as usize, 0);
-        self.went_out(socket, &call.name, &out, sent)
+        let sent = sent.to_vec();
+        self.went_out(socket, &call.name, n, &sent, None)
     }
 
-    /// Bytes that left on `socket`: counted, drawn, and judged response by response.
-    fn went_out(&mut self, socket: usize, name: &str, bytes: &[u8], first: &[u8]) -> Result<(), Error> {
-        let n = bytes.len() as u64;
+    /// `n` bytes that left on `socket`: counted, drawn, and judged response by response. `seen`: the first of them,
+    /// as strace showed them; `file`: for `sendfile`, where in which file they came from.
+    fn went_out(
+        &mut self,
+        socket: usize,
+        name: &str,
+        n: u64,
+        seen: &[u8],
+        file: Option<(u64, String)>,
+    ) -> Result<(), Error> {
+        let first = seen;
         count(&mut self.moved_out, name, n);
         let fd = self.sockets[socket].first_fd;
         let event = if first.is_empty() && name == "sendfile" {
@@ -985,10 +998,34 @@ impl Program {
         let keep = self.keep_calls;
         let Some(conn) = self.sockets[socket].conn.as_mut() else { return Ok(()) };
         let pieces = std::mem::take(&mut conn.reads);
-        if keep && conn.accepted {
-            conn.sent_all.extend_from_slice(bytes);
+        if conn.unjudged {
+            return Ok(());
         }
-        conn.response.extend_from_slice(bytes);
+        // The responses are judged from their bytes, kept until each is whole: past MAX_RESPONSE on one connection,
+        // we stop, so that memory stays bounded whatever the program sends.
+        let Some(len) = usize::try_from(n).ok().filter(|n| conn.response.len() + n <= MAX_RESPONSE) else {
+            conn.unjudged = true;
+            conn.response = Vec::new();
+            return self.note(&format!(
+                "this connection's response is now over {} MiB: its responses are not judged from here on (so that \
+                 hhttpp's memory stays bounded); its bytes are still counted",
+                MAX_RESPONSE >> 20
+            ));
+        };
+        // strace shows at most -s bytes of a call: the rest are counted as bytes we did not see. Of a sendfile, the
+        // file's bytes where we can read them now, else as many placeholders (their count is what framing needs).
+        let mut bytes = seen.to_vec();
+        bytes.resize(len, 0);
+        if let Some((start, path)) = file
+            && let Ok(file) = File::open(&path)
+        {
+            use std::os::unix::fs::FileExt;
+            let _ = file.read_exact_at(&mut bytes, start);
+        }
+        if keep && conn.accepted {
+            conn.sent_all.extend_from_slice(&bytes);
+        }
+        conn.response.extend_from_slice(&bytes);
         let notes = conn.judge_whole();
         if pieces > 1 {
             self.note(&format!("the request before this reply arrived in pieces: {pieces} reads"))?;
@@ -1031,16 +1068,8 @@ impl Program {
             "▶ sent {} from {name}{at}: the kernel copied them, strace cannot show them, so there is no dump",
             plural(n, "byte", "bytes")
         ))?;
-        // For the judge: the file's bytes where we can read them now, else as many placeholders (their count is
-        // what framing needs).
-        let mut bytes = vec![0u8; n as usize];
-        if let (Some(start), Some(path)) = (start, other.as_ref().map(|d| d.what.clone())) {
-            use std::os::unix::fs::FileExt;
-            if let Ok(file) = File::open(&path) {
-                let _ = file.read_exact_at(&mut bytes, start);
-            }
-        }
-        self.went_out(socket, &call.name, &bytes, &[])
+        let file = start.zip(other.map(|d| d.what));
+        self.went_out(socket, &call.name, n, &[], file)
     }
 
     /// `socket`, `accept`, `accept4`: a new socket; from accept, a connection.
@@ -1326,7 +1355,16 @@ impl Program {
                 }
             }
         }
-        if let Some(ours) = expected.as_ref().filter(|reply| !reply.is_empty()) {
+        let too_long = self.sockets.iter().filter_map(|s| s.conn.as_ref()).any(|c| c.accepted && c.unjudged);
+        if let Some(ours) = expected.as_ref().filter(|reply| !reply.is_empty() && too_long) {
+            lines.push(format!(
+                "✗ the response: over {} MiB, not kept to compare; hhttpp lesson {}'s is {}",
+                MAX_RESPONSE >> 20,
+                lesson.name,
+                plural(ours.len() as u64, "byte", "bytes")
+            ));
+        }
+        if let Some(ours) = expected.as_ref().filter(|reply| !reply.is_empty() && !too_long) {
             let theirs: Vec<u8> = self
                 .sockets
                 .iter()

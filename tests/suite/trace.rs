@@ -434,3 +434,30 @@ fn curl_as_a_traced_client_connects_without_blocking_and_the_diagram_draws_it() 
     let summary = transcript.lines().find(|l| l.starts_with("summary:")).unwrap_or_default();
     assert!(!summary.contains("failed"), "{summary}");
 }
+
+/// A response bigger than what hhttpp keeps to judge (32 MiB): the lesson's own serve-binary, sending a 40 MB file
+/// with sendfile, traced. Its bytes are all counted, and its responses are no longer judged from there on, rather
+/// than kept in memory; no note claims the body is short.
+#[test]
+fn a_response_over_32_mib_is_counted_and_not_kept() {
+    if !tools() {
+        return;
+    }
+    let dir = crate::common::temp_dir();
+    let path = dir.path().join("big.bin");
+    let len = 40_000_000;
+    std::fs::write(&path, vec![b'x'; len]).expect("write the file");
+    let path = path.to_str().expect("a path");
+    let lesson = env!("CARGO_BIN_EXE_hhttpp");
+    let args = ["trace", "--", lesson, "--color", "never", "lesson", "serve-binary", path, "--sendfile", "--port", "0"];
+    let mut traced = Running::start(&args);
+    let reply = exchange(traced.address(), REQUEST);
+    let done = traced.finish();
+    let transcript = done.stdout;
+    assert_eq!(done.status.code(), Some(0), "{transcript}");
+    let head = reply.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+    assert_eq!(reply.len() - head, len, "the client got the whole file");
+    assert!(transcript.contains("this connection's response is now over 32 MiB"), "{transcript}");
+    assert!(!transcript.contains("the response:"), "no note on a response not judged: {transcript}");
+    assert_eq!(totals(&transcript).1 as usize, reply.len(), "every byte sent is counted: {transcript}");
+}
