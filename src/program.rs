@@ -29,12 +29,17 @@ use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
-/// How long strace holds the program after listen, accept, connect and shutdown, so that we can read the state they
-/// left.
+/// How long strace holds the program after listen, accept and connect, so that we can read the state they left.
+/// (Not after shutdown: a thread held there may still be held when its process ends, and never make its close.)
+///
+/// Only the first [`HELD`] calls of each of these in each thread are held: a server that accepts for hours is not
+/// slowed by 25 ms a connection. After those, the state is read at once and shown when the thread's next call proves
+/// it, as after a first read.
+const HELD: u32 = 8;
 const HOLD: Duration = Duration::from_millis(25);
 
-/// How long a connection's first read or write waits to be shown for the program's next call, whose start (strace's
-/// `-ttt` stamp) proves that the state we read after it was not yet changed by the program. Only the transcript
+/// How long a shutdown, or a connection's first read or write, waits to be shown for the program's next call, whose
+/// start (strace's `-ttt` stamp) proves that the state we read after it was not yet changed by the program. Only the transcript
 /// waits: the program runs on. A program that then waits longer (a keep-alive server waiting for the next request)
 /// gets the call shown without its state after this long.
 const CONFIRM: Duration = Duration::from_millis(500);
@@ -112,7 +117,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         .args(["-f", "-q", "-I", "never", "-ttt", "-T", "-xx", "-yy", "-s", "65536", "-e", TRACED])
         // After the calls that change a socket's state strace holds the program for a moment (it has printed the
         // call by then), so that the TCP state we read is the one the call left, before the program moves on.
-        .args(["-e", &format!("inject=listen,accept,accept4,connect,shutdown:delay_exit={}", HOLD.as_micros())])
+        .args(["-e", &format!("inject=listen,accept,accept4,connect:delay_exit={}:when=1..{HELD}", HOLD.as_micros())])
         // The shell also tells us its pid (the program's, once it execs) on fd 4: strace's report names the first
         // process only once there are others.
         .args(["--", "sh", "-c", "echo $$ >&4; exec 4>&- 2>&3 3>&-; exec \"$@\"", "hhttpp trace"])
@@ -153,9 +158,9 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         t.heading(&format!(
             "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
              on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table, read \
-             at these moments: after listen, accept, connect and shutdown, while strace holds the \
-             program ({} ms after each); after a connection's first read and first write, at once, shown only when \
-             the program's next call began after we read it; after the close of a socket's last descriptor, when \
+             at these moments: after the first {HELD} listen, accept and connect calls of each thread, while \
+             strace holds the program ({} ms after each); after later ones, a shutdown and a connection's first \
+             read and first write, at once, shown only when the program's next call began after we read it; after the close of a socket's last descriptor, when \
              we came to it (no entry: the kernel had dropped the socket). The peer can move a state on at any time (its FIN \
              makes ours CLOSE_WAIT). Not shown when we could not read it in time",
             escape(options.command.join(" ").as_bytes()),
@@ -390,6 +395,8 @@ struct Program {
     /// we could ask /proc): the `clone` that made them says, later.
     provisional: HashSet<u32>,
     sockets: Vec<Socket>,
+    /// The places in `sockets` of sockets closed and forgotten, to be taken by new ones.
+    free: Vec<usize>,
     /// Calls that moved bytes, by name: (calls, bytes), received and sent.
     moved_in: Vec<(String, u64, u64)>,
     moved_out: Vec<(String, u64, u64)>,
@@ -415,6 +422,16 @@ struct Pending {
     state: Option<String>,
     /// When the state had been read, in seconds since the epoch (the clock strace's `-ttt` uses).
     read_by: f64,
+}
+
+/// How the TCP state a call left is known, when it is.
+enum Known {
+    /// strace held the program after the call: the state is read now, and shown if we are still inside the hold.
+    Held,
+    /// Read at once after the call, and proved: the thread's next call began after we read it.
+    Proved(String),
+    /// Not read, or not proved.
+    Unread,
 }
 
 /// What each kind of call adds to what we know, and the notes it may bring: one function per kind.
@@ -473,7 +490,9 @@ impl Program {
     fn new(transcript: Transcript<Stdout>, first_pid: Option<u32>) -> Self {
         Program {
             transcript,
-            record: Record::default(),
+            // The diagram and the aftermath show the last few connections: a server traced for hours keeps the
+            // events and the address pairs of those only.
+            record: Record::keeping(crate::trace::transcript::KEPT_CONNECTIONS),
             reader: strace::Reader::default(),
             first_pid,
             attached: first_pid.into_iter().collect(),
@@ -481,6 +500,7 @@ impl Program {
             table_of: HashMap::new(),
             provisional: HashSet::new(),
             sockets: Vec::new(),
+            free: Vec::new(),
             moved_in: Vec::new(),
             moved_out: Vec::new(),
             peeked: 0,
@@ -528,7 +548,7 @@ impl Program {
     /// Shows the call that waited for its proof (with its state if `proved`), then the output that came meanwhile.
     fn resolve(&mut self, proved: bool) -> Result<(), Error> {
         let Some(Pending { call, state, .. }) = self.pending.take() else { return Ok(()) };
-        self.present(call, Some(state.filter(|_| proved)))?;
+        self.present(call, Some(state.filter(|_| proved)), false)?;
         for (stream, piece) in std::mem::take(&mut self.queued) {
             self.output(stream, piece)?;
         }
@@ -579,7 +599,12 @@ impl Program {
             return Ok(());
         }
         match self.reader.line_of(pid, rest) {
-            Some(Event::Call(call)) => self.call(call),
+            // strace marks a call it held: `= 4 (DELAYED) <0.000044>`, at the end.
+            Some(Event::Call(call)) => {
+                let tail = &rest.as_bytes()[rest.len().saturating_sub(40)..];
+                let delayed = tail.windows(10).any(|w| w == b"(DELAYED) " || w == b" (DELAYED)");
+                self.call(call, delayed)
+            }
             Some(Event::Exit { pid, .. }) => self.exit(pid, None),
             Some(Event::Killed { pid, signal }) => {
                 self.exit(pid, Some(&signal))?;
@@ -709,20 +734,32 @@ impl Program {
         socket
     }
 
+    /// A socket seen for the first time; it takes the place of one that is closed and forgotten, so that a
+    /// server traced for hours keeps as many as are open at once.
     fn new_socket(&mut self, d: &Descriptor) -> usize {
-        self.sockets.push(Socket { first_fd: d.fd, what: d.what.clone(), names: 1, reuse: false, conn: None });
-        self.sockets.len() - 1
+        let socket = Socket { first_fd: d.fd, what: d.what.clone(), names: 1, reuse: false, conn: None };
+        match self.free.pop() {
+            Some(free) => {
+                self.sockets[free] = socket;
+                free
+            }
+            None => {
+                self.sockets.push(socket);
+                self.sockets.len() - 1
+            }
+        }
     }
 
     /// A call strace reported: shown when it was made on, or returned, a TCP socket.
-    fn call(&mut self, call: Call) -> Result<(), Error> {
-        self.present(call, None)
+    /// `delayed`: strace held the program after it.
+    fn call(&mut self, call: Call, delayed: bool) -> Result<(), Error> {
+        self.present(call, None, delayed)
     }
 
     /// Shows a call and adds what it did to what we know. `proved`: for a connection's first read or write, whose
     /// state was read at once, that state if the program's next call proved it (`Some(None)`: not proved); `None`
     /// the first time the call is seen.
-    fn present(&mut self, call: Call, proved: Option<Option<String>>) -> Result<(), Error> {
+    fn present(&mut self, call: Call, proved: Option<Option<String>>, delayed: bool) -> Result<(), Error> {
         if matches!(call.name.as_str(), "clone" | "clone3" | "fork" | "vfork") {
             self.cloned(&call);
             return Ok(());
@@ -760,9 +797,15 @@ impl Program {
             return Ok(());
         }
         let socket = on.as_ref().map(|d| self.socket_of(table, d));
-        // A connection's first read and first write: the state is read now, and the call waits for the proof.
+        // A shutdown, and a connection's first read and first write: the state is read now, and the call waits for
+        // the proof.
         let (Some(d), Some(socket), None) = (on.as_ref(), socket, &proved) else {
-            return self.present_now(call, table, on, socket, returned, proved.flatten());
+            let known = match (delayed, proved.flatten()) {
+                (true, _) => Known::Held,
+                (false, Some(state)) => Known::Proved(state),
+                (false, None) => Known::Unread,
+            };
+            return self.present_now(call, table, on, socket, returned, known);
         };
         let first = self.sockets[socket].conn.as_mut().filter(|_| !call.failed()).is_some_and(|conn| {
             let once = match KINDS[..2].iter().position(|(names, _)| names.contains(&call.name.as_str())) {
@@ -772,19 +815,26 @@ impl Program {
             };
             !std::mem::replace(once, true)
         });
-        if first {
-            let state = state_of(d);
+        let shutdown = call.name == "shutdown" && !call.failed();
+        let normal = call.errno().is_some_and(|e| normal_errno(&call.name, e).is_some());
+        let unheld = held_kind(&call.name) && !delayed && (!call.failed() || normal);
+        if first || shutdown || unheld {
+            let state = match () {
+                () if shutdown => state_or_gone(d),
+                () if unheld => held_state(&call, d, returned.as_ref()),
+                () => state_of(d),
+            };
             let read_by = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(f64::MAX, |d| d.as_secs_f64());
             self.pending = Some(Pending { call, state, read_by });
             return Ok(());
         }
-        self.present_now(call, table, on, Some(socket), returned, None)
+        let known = if delayed { Known::Held } else { Known::Unread };
+        self.present_now(call, table, on, Some(socket), returned, known)
     }
 
-    /// Shows a call, with `read` as its state when it was read outside strace's hold (and proved), and adds what
-    /// it did to what we know.
+    /// Shows a call, with the state it left as far as it is `known`, and adds what it did to what we know.
     fn present_now(
         &mut self,
         call: Call,
@@ -792,7 +842,7 @@ impl Program {
         on: Option<Descriptor>,
         socket: Option<usize>,
         returned: Option<Descriptor>,
-        read: Option<String>,
+        known: Known,
     ) -> Result<(), Error> {
         let shown = Shown {
             call: &call,
@@ -804,7 +854,7 @@ impl Program {
         };
         let errno = call.errno().map(str::to_string);
         let normal = errno.as_deref().and_then(|e| normal_errno(&call.name, e));
-        self.show(&shown, on.as_ref(), normal.is_some(), read)?;
+        self.show(&shown, on.as_ref(), normal.is_some(), known)?;
         if let Some((_, handle)) = KINDS.iter().find(|(names, _)| names.contains(&call.name.as_str())) {
             handle(self, &shown)?;
         }
@@ -830,15 +880,9 @@ impl Program {
         Ok(())
     }
 
-    /// Prints the call, with the TCP state it left when we could read it while strace held the program, or `read`
-    /// (a state read at once, and proved), or for the close of a socket's last descriptor the state it has now.
-    fn show(
-        &mut self,
-        shown: &Shown,
-        on: Option<&Descriptor>,
-        normal: bool,
-        read: Option<String>,
-    ) -> Result<(), Error> {
+    /// Prints the call, with the TCP state it left when we could read it while strace held the program, or the
+    /// state read at once and proved, or for the close of a socket's last descriptor the state it has now.
+    fn show(&mut self, shown: &Shown, on: Option<&Descriptor>, normal: bool, known: Known) -> Result<(), Error> {
         let call = shown.call;
         let who = self.who(shown.pid);
         let args = self.render_args(shown);
@@ -846,31 +890,23 @@ impl Program {
             Some(d) => d.fd.to_string(),
             None => strip_annotations(&strace::readable(&call.result)),
         };
-        // strace holds the program for HOLD after listen, accept, connect and shutdown, and we read the kernel's
-        // table meanwhile; other calls are not held.
-        let held = matches!(call.name.as_str(), "listen" | "accept" | "accept4" | "connect" | "shutdown");
+        // strace holds the program for HOLD after the first listen, accept and connect calls, and we read the
+        // kernel's table meanwhile. Shown only if we read it while the program was still held: on a busy machine
+        // we may fall behind strace, and a state read later could be one the program reached calls afterwards.
+        let held = held_kind(&call.name) && matches!(known, Known::Held) && (!call.failed() || normal);
         let mut state = match on {
-            Some(d) if call.name == "shutdown" && !call.failed() => state_or_gone(d),
-            Some(d) if held && (!call.failed() || normal) => state_of(d),
+            Some(d) if held && in_hold(call.returned_at) => held_state(call, d, shown.returned.as_ref()),
             _ => None,
         };
-        if let Some(new) = shown.returned.as_ref().filter(|_| call.name.starts_with("accept"))
-            && let Some(new_state) = state_of(new)
-        {
-            state = Some(format!("{}; fd {}: {new_state}", state.unwrap_or_default(), new.fd));
-        }
-        // Shown only if we read it while the program was still held: on a busy machine we may fall behind strace,
-        // and a state read later could be one the program reached calls afterwards.
-        if !held || !in_hold(call.returned_at) {
-            state = None;
-        }
         // After the close of its last descriptor, the program can no longer change the socket: its state now is
         // one the close left, or one the peer made since.
         let last = shown.socket.is_some_and(|s| self.sockets[s].names == 1);
         if call.name == "close" && !call.failed() && last {
             state = on.and_then(state_or_gone);
         }
-        state = state.or(read);
+        if let Known::Proved(read) = known {
+            state = state.or(Some(read));
+        }
         let failed = call.failed() && !normal;
         let number = self.record.call(failed);
         let line = CallLine {
@@ -1203,6 +1239,10 @@ impl Program {
                 self.note(&note)?;
             }
         }
+        // Nothing names it and nothing of it is kept (for --compare): its place can be taken.
+        if self.sockets[socket].conn.is_none() && !self.free.contains(&socket) {
+            self.free.push(socket);
+        }
         Ok(0)
     }
 
@@ -1330,8 +1370,8 @@ impl Program {
         extra.push(ending.to_string());
         let record = &self.record;
         self.transcript
-            .aftermath(&fates, 0)
-            .and_then(|()| self.transcript.diagram(record.events(), "the program"))
+            .aftermath(&fates, record.forgotten_pairs())
+            .and_then(|()| self.transcript.diagram_of(record.events(), record.forgotten_connections(), "the program"))
             .and_then(|()| self.transcript.summary(record.stats(), &extra))
             .map_err(Error::Output)
     }
@@ -1446,6 +1486,24 @@ fn state_of(d: &Descriptor) -> Option<String> {
         SocketName::Inode(inode) => tcp::by_inode(inode),
     };
     entry.map(|e| e.state.to_string())
+}
+
+/// The calls strace holds the program after (the first [`HELD`] of each, in each thread).
+fn held_kind(name: &str) -> bool {
+    matches!(name, "listen" | "accept" | "accept4" | "connect")
+}
+
+/// The state after a call of [`held_kind`] on `d`: for accept, the listener's and the new connection's.
+fn held_state(call: &Call, d: &Descriptor, returned: Option<&Descriptor>) -> Option<String> {
+    let state = state_of(d);
+    match returned.filter(|_| call.name.starts_with("accept")) {
+        Some(new) => match (state, state_of(new)) {
+            (Some(state), Some(new_state)) => Some(format!("{state}; fd {}: {new_state}", new.fd)),
+            (None, Some(new_state)) => Some(format!("fd {}: {new_state}", new.fd)),
+            (state, None) => state,
+        },
+        None => state,
+    }
 }
 
 /// After a shutdown or the last close: the state, or `no entry` when the table has no row for a socket that had
