@@ -1,7 +1,7 @@
-"""A server in the blog's style that pauses after its first recv and after its first send, for hhttpp's tests.
+"""A server in the blog's style that pauses after its first recv, its first send and its shutdown, for hhttpp's tests.
 
-hhttpp trace reads a connection's TCP state at once after its first read and first write, and shows it only when
-the program's next call began after that: the pauses make the proof certain, so the states must be shown.
+hhttpp trace reads a connection's TCP state at once after these calls, and shows it only when the program's next
+call began after that: the pauses make the proof certain, so the states must be shown.
 """
 import socket
 import sys
@@ -19,4 +19,5 @@ with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
     client_connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
     time.sleep(0.3)
     client_connection.shutdown(socket.SHUT_RDWR)
+    time.sleep(0.3)
     client_connection.close()

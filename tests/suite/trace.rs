@@ -70,10 +70,10 @@ fn a_blog_style_server_is_shown_call_by_call_with_the_bytes_on_the_wire() {
     settings().bind(|| insta::assert_snapshot!("trace_blog_server", calls));
 }
 
-/// A state read at once after a connection's first read and first write is shown when the program's next call
-/// began after it was read: a program that pauses after each gives that proof, so both states are there.
+/// A state read at once after a connection's first read and first write, and after a shutdown, is shown when the
+/// program's next call began after it was read: a program that pauses after each gives that proof, so they are there.
 #[test]
-fn the_first_read_and_write_of_a_connection_show_the_state_they_left() {
+fn the_first_read_and_write_of_a_connection_and_its_shutdown_show_the_state_they_left() {
     if !tools() {
         return;
     }
@@ -86,6 +86,9 @@ fn the_first_read_and_write_of_a_connection_show_the_state_they_left() {
     };
     assert_eq!(state_of("  recvfrom(4, ").as_deref(), Some("ESTABLISHED"), "{transcript}");
     assert_eq!(state_of("  sendto(4, ").as_deref(), Some("ESTABLISHED"), "{transcript}");
+    // Its shutdown sent the first FIN; the client closes once it has read to the end, perhaps before we look.
+    let shut = state_of("  shutdown(4, SHUT_RDWR) = 0");
+    assert!(matches!(shut.as_deref(), Some("FIN_WAIT1" | "FIN_WAIT2" | "TIME_WAIT")), "{transcript}");
     // After its close the program sent the first FIN; the client's own close follows its read of the end.
     let closed = state_of("  close(4) = 0");
     assert!(matches!(closed.as_deref(), None | Some("FIN_WAIT1" | "FIN_WAIT2" | "TIME_WAIT")), "{transcript}");
@@ -373,6 +376,32 @@ fn python_http_server_with_threads_stopped_by_ctrl_c() {
     // Our readiness probe connected once and sent nothing; the two curls got every byte the summary counts.
     let wire: usize = got.iter().map(Vec::len).sum();
     assert!(totals(&transcript).1 as usize > wire, "heads and bodies: {transcript}");
+}
+
+/// A server that answers many connections keeps only the last few for the aftermath and the diagram, and says how
+/// many there were.
+#[test]
+fn many_connections_are_counted_and_only_the_last_three_drawn() {
+    if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
+        return;
+    }
+    let port = free_port();
+    let dir = crate::common::temp_dir();
+    std::fs::write(dir.path().join("index.html"), "<h1>Hello World</h1>").expect("a page");
+    let root = dir.path().to_str().expect("a path").to_string();
+    let p = port.to_string();
+    let child = start_job(&["python3", "-m", "http.server", &p, "--bind", "127.0.0.1", "--directory", &root], port);
+    let url = format!("http://127.0.0.1:{port}/index.html");
+    // More connections than strace holds accept for (8 a thread): the later accepts are read at once instead.
+    for _ in 0..11 {
+        curl(&url);
+    }
+    let (code, transcript) = ctrl_c(child, 12);
+    assert_eq!(code, Some(130), "{transcript}");
+    let accepts = transcript.lines().filter(|l| l.contains("  accept4(3, ") && !l.contains("= -1")).count();
+    assert_eq!(accepts, 12, "our probe and 11 curls: {transcript}");
+    assert_eq!(transcript.matches("(the last 3 of 12 connections)").count(), 2, "aftermath and diagram: {transcript}");
+    assert!(!transcript.contains("never closed"), "{transcript}");
 }
 
 #[test]
