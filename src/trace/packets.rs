@@ -43,8 +43,16 @@ use super::format::plural;
 
 /// The segment pictures drawn: the last connections' (a server that ran long had many).
 const PICTURES: usize = 3;
-/// The arrows drawn for one connection; the rest are in the transcript above.
+/// The arrows drawn for one connection; the rest are in the transcript above (and only counted, not kept).
 const ARROWS: usize = 24;
+/// The connections whose story the closing account tells: the last ones.
+const STORIES: usize = 8;
+/// The connections kept for the closing account: a server traced for hours keeps its last ones only.
+const KEPT_CONNS: usize = 64;
+/// Frames of addresses not (yet) watched, kept in case a call names them soon (a traced `connect`'s handshake
+/// crosses before strace reports the call): the oldest go first, so another program's traffic on `lo` cannot
+/// fill our memory.
+const UNKNOWN_MAX: usize = 512;
 
 /// The capture's socket is moved to this descriptor, out of the lesson's way: the lesson's sockets get the very
 /// numbers they get without `--packets` (3 for the listener, 4 for the connection).
@@ -116,6 +124,8 @@ pub enum Place {
 struct Reader {
     fd: Arc<OwnedFd>,
     frames: Arc<Mutex<Vec<Frame>>>,
+    /// The endpoints whose segments are kept (see [`Capture::watch`]), shared with the thread.
+    watched: Arc<Mutex<Vec<(SocketAddr, bool)>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -124,8 +134,9 @@ impl Reader {
     fn start(fd: OwnedFd) -> Reader {
         let fd = Arc::new(fd);
         let frames = Arc::new(Mutex::new(Vec::new()));
+        let watched = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (t_fd, t_frames, t_stop) = (fd.clone(), frames.clone(), stop.clone());
+        let (t_fd, t_frames, t_stop, t_watched) = (fd.clone(), frames.clone(), stop.clone(), watched.clone());
         let thread = std::thread::spawn(move || {
             while !t_stop.load(Ordering::Relaxed) {
                 let mut pfd = libc::pollfd { fd: t_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
@@ -133,11 +144,11 @@ impl Reader {
                 if unsafe { libc::poll(&raw mut pfd, 1, 20) } > 0 {
                     // Read under the lock, so that frames keep their order whoever reads them.
                     let mut frames = t_frames.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                    drain(&t_fd, &mut frames);
+                    drain(&t_fd, &mut frames, &t_watched);
                 }
             }
         });
-        Reader { fd, frames, stop, thread: Some(thread) }
+        Reader { fd, frames, watched, stop, thread: Some(thread) }
     }
 }
 
@@ -150,9 +161,11 @@ impl Drop for Reader {
     }
 }
 
-/// Reads every frame the kernel has queued on `fd` into `frames`, keeping the incoming copies of TCP segments.
-fn drain(fd: &OwnedFd, frames: &mut Vec<Frame>) {
+/// Reads every frame the kernel has queued on `fd` into `frames`, keeping the outgoing copies of TCP segments;
+/// of those to or from no `watched` endpoint, only the newest [`UNKNOWN_MAX`].
+fn drain(fd: &OwnedFd, frames: &mut Vec<Frame>, watched: &Mutex<Vec<(SocketAddr, bool)>>) {
     let mut buf = vec![0u8; FRAME_MAX];
+    let watched = watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
     loop {
         match read_one(fd, &mut buf) {
             Ok(Some(frame)) => frames.push(frame),
@@ -160,6 +173,32 @@ fn drain(fd: &OwnedFd, frames: &mut Vec<Frame>) {
             Err(_) => break,
         }
     }
+    let unknown = frames.iter().filter(|f| side_of(&watched, f).is_none()).count();
+    if unknown > UNKNOWN_MAX {
+        // The oldest unknown ones go, in one pass, down to half the bound.
+        let mut extra = unknown - UNKNOWN_MAX / 2;
+        frames.retain(|f| {
+            let gone = extra > 0 && side_of(&watched, f).is_none();
+            extra -= usize::from(gone);
+            !gone
+        });
+    }
+}
+
+/// Whether `frame` is to or from a `watched` endpoint, and then whether it is from our side.
+fn side_of(watched: &[(SocketAddr, bool)], frame: &Frame) -> Option<bool> {
+    let matches = |watched: &SocketAddr, end: &SocketAddr| {
+        watched.port() == end.port() && (watched.ip().is_unspecified() || watched.ip() == end.ip())
+    };
+    for (addr, ours) in watched {
+        if matches(addr, &frame.src) {
+            return Some(*ours);
+        }
+        if matches(addr, &frame.dst) {
+            return Some(!*ours);
+        }
+    }
+    None
 }
 
 /// One frame: `Ok(None)` for one we do not keep (outgoing copy, not TCP); `Err` when none is queued.
@@ -213,8 +252,10 @@ struct Conn {
     isn: [Option<u32>; 2],
     /// The highest sequence number each side has sent so far, relative (for retransmissions).
     sent_up_to: [u32; 2],
-    /// The bytes our calls handed to the kernel on this connection, in order: (call number, call name, count).
+    /// The bytes our calls handed to the kernel on this connection, in order: (call number, call name, count);
+    /// `let_go`: the count of the stream's first bytes whose calls are no longer listed.
     our_calls: Vec<(u64, &'static str, u64)>,
+    let_go: u64,
     /// How many bytes our `recvfrom` calls read on it.
     read: u64,
     /// What the segments showed, for the closing story.
@@ -223,8 +264,10 @@ struct Conn {
     peer_payload: u64,
     retransmissions: u64,
     handshake: Vec<(String, String)>,
-    /// Each segment as an arrow: toward the server?, its label, where it sat beside the calls.
+    /// Each segment as an arrow: toward the server?, its label, where it sat beside the calls (the first
+    /// [`ARROWS`]; the rest are counted in `segments`).
     arrows: Vec<(bool, String, String)>,
+    segments: u64,
     /// True when we sent the SYN (`fetch`).
     syn_from_us: bool,
 }
@@ -233,10 +276,13 @@ struct Conn {
 pub struct Capture {
     reader: Reader,
     pcap: Option<PcapNgWriter<BufWriter<File>>>,
-    /// Endpoints of the lesson: (address, true when it is ours). A listening socket is ours; `fetch` watches the
-    /// server it connects to.
-    watched: Vec<(SocketAddr, bool)>,
+    /// Connections seen, the newest [`KEPT_CONNS`]; how many were let go, and how many clients there were (to name
+    /// the next one).
     conns: Vec<Conn>,
+    forgotten: u64,
+    clients: u64,
+    /// How the account names the side whose calls are shown: "us" in a lesson, "the program" in `hhttpp trace`.
+    voice: Voice,
     fd_peer: HashMap<RawFd, SocketAddr>,
     /// Read from the socket, not yet printed.
     pending: Vec<Frame>,
@@ -316,8 +362,10 @@ impl Capture {
         Capture {
             reader: Reader::start(fd),
             pcap: None,
-            watched: Vec::new(),
             conns: Vec::new(),
+            forgotten: 0,
+            clients: 0,
+            voice: Voice::LESSON,
             fd_peer: HashMap::new(),
             pending: Vec::new(),
             under: Vec::new(),
@@ -346,9 +394,20 @@ impl Capture {
 
     /// Keeps the segments to or from `addr`: ours when `ours` (a listening socket), the peer's otherwise.
     pub fn watch(&mut self, addr: SocketAddr, ours: bool) {
-        if !self.watched.contains(&(addr, ours)) {
-            self.watched.push((addr, ours));
+        let mut watched = self.reader.watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !watched.contains(&(addr, ours)) {
+            watched.push((addr, ours));
         }
+    }
+
+    /// The endpoints watched so far.
+    fn watched(&self) -> Vec<(SocketAddr, bool)> {
+        self.reader.watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// `hhttpp trace`: the account speaks of "the program", not "us".
+    pub fn of_the_program(&mut self) {
+        self.voice = Voice::TRACE;
     }
 
     /// A call is about to be made.
@@ -393,11 +452,45 @@ impl Capture {
             conn.our_calls.push((call, name, bytes));
         } else if let Some(&peer) = self.fd_peer.get(&fd) {
             // No segment of it seen yet (it cannot happen before its bytes leave, but be safe).
-            let label = self.next_label(peer);
-            let mut conn = Conn::new(peer, label);
-            conn.our_calls.push((call, name, bytes));
-            self.conns.push(conn);
+            let index = self.new_conn(peer);
+            self.conns[index].our_calls.push((call, name, bytes));
         }
+    }
+
+    /// `hhttpp trace`: call `call` (`name`) handed `bytes` bytes to the kernel on the connection with `peer`.
+    pub fn sent_to(&mut self, peer: SocketAddr, call: u64, name: &'static str, bytes: u64) {
+        let index = match self.conns.iter().rposition(|c| c.peer == peer) {
+            Some(index) => index,
+            None => self.new_conn(peer),
+        };
+        let conn = &mut self.conns[index];
+        // Only the calls whose bytes a segment may still carry are needed; a long download's are let go.
+        if conn.our_calls.len() >= 4096 {
+            let (_, _, first) = conn.our_calls.remove(0);
+            conn.let_go += first;
+        }
+        conn.our_calls.push((call, name, bytes));
+    }
+
+    /// `hhttpp trace`: the program's calls read `bytes` bytes from the connection with `peer`.
+    pub fn read_from(&mut self, peer: SocketAddr, bytes: u64) {
+        if let Some(conn) = self.conns.iter_mut().rev().find(|c| c.peer == peer) {
+            conn.read += bytes;
+        }
+    }
+
+    /// A new connection with `peer`, named; the oldest is let go past [`KEPT_CONNS`]. Returns its index.
+    fn new_conn(&mut self, peer: SocketAddr) -> usize {
+        let label = self.next_label(peer);
+        if label != "server" {
+            self.clients += 1;
+        }
+        if self.conns.len() >= KEPT_CONNS {
+            self.conns.remove(0);
+            self.forgotten += 1;
+        }
+        self.conns.push(Conn::new(peer, label));
+        self.conns.len() - 1
     }
 
     fn conn_of_fd(&mut self, fd: RawFd) -> Option<&mut Conn> {
@@ -406,10 +499,10 @@ impl Capture {
     }
 
     fn next_label(&self, peer: SocketAddr) -> String {
-        if self.watched.iter().any(|&(addr, ours)| !ours && addr == peer) {
+        if self.watched().iter().any(|&(addr, ours)| !ours && addr == peer) {
             return "server".into();
         }
-        match self.conns.iter().filter(|c| c.label != "server").count() {
+        match self.clients {
             0 => "client".into(),
             n => format!("client {}", n + 1),
         }
@@ -418,24 +511,13 @@ impl Capture {
     /// Takes every segment read so far: the reader thread's, and any still queued in the kernel.
     pub fn read(&mut self) {
         let mut frames = self.reader.frames.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        drain(&self.reader.fd, &mut frames);
+        drain(&self.reader.fd, &mut frames, &self.reader.watched);
         self.pending.append(&mut frames);
     }
 
     /// True when `frame` is the lesson's; and whether it is from us.
     fn ours(&self, frame: &Frame) -> Option<bool> {
-        let matches = |watched: &SocketAddr, end: &SocketAddr| {
-            watched.port() == end.port() && (watched.ip().is_unspecified() || watched.ip() == end.ip())
-        };
-        for (addr, ours) in &self.watched {
-            if matches(addr, &frame.src) {
-                return Some(*ours);
-            }
-            if matches(addr, &frame.dst) {
-                return Some(!*ours);
-            }
-        }
-        None
+        side_of(&self.watched(), frame)
     }
 
     /// Everything read so far, in order, as lines: what happened before the next call began.
@@ -480,6 +562,21 @@ impl Capture {
         self.under_place = Some(Place::During { number, name: name.into() });
         self.last_call = number;
         lines
+    }
+
+    /// `hhttpp trace`: the segments that crossed `lo` up to `until` (by the kernel's clock, the one strace's `-ttt`
+    /// stamps use), in the order they crossed, as lines placed at `place`. Later ones wait for a later call.
+    pub fn up_to(&mut self, until: SystemTime, place: &Place) -> Vec<String> {
+        if self.done {
+            return Vec::new();
+        }
+        self.read();
+        // The reader thread and `read` take frames in the kernel's order; a stable sort keeps it where the stamps
+        // agree.
+        self.pending.sort_by_key(|f| f.at);
+        let end = self.pending.partition_point(|f| f.at <= until);
+        let frames: Vec<Frame> = self.pending.drain(..end).collect();
+        frames.into_iter().filter_map(|f| self.render(f, place, false)).collect()
     }
 
     /// The segments printed since the last time this was asked, in order (`--html` draws them).
@@ -547,18 +644,15 @@ impl Capture {
         let fresh_syn = frame.flags.syn && !frame.flags.ack && !from_us;
         let index = match self.conns.iter().rposition(|c| c.peer == peer) {
             Some(i) if !fresh_syn || self.conns[i].isn[1].is_none_or(|isn| isn == frame.seq) => i,
-            _ => {
-                let label = self.next_label(peer);
-                self.conns.push(Conn::new(peer, label));
-                self.conns.len() - 1
-            }
+            _ => self.new_conn(peer),
         };
+        let voice = self.voice;
         let conn = &mut self.conns[index];
         let side = usize::from(!from_us);
         let isn = *conn.isn[side].get_or_insert(frame.seq);
         let seq = frame.seq.wrapping_sub(isn);
         let other = conn.isn[1 - side];
-        let (me, them) = if from_us { ("us", conn.label.as_str()) } else { (conn.label.as_str(), "us") };
+        let (me, them) = if from_us { (voice.us, conn.label.as_str()) } else { (conn.label.as_str(), voice.us) };
         let flags = frame.flags.name();
         let mut text = format!("wire: {me} → {them}  {flags}  seq {seq}");
         if frame.flags.ack {
@@ -578,7 +672,7 @@ impl Capture {
             // The first payload byte is number 0 of the side's stream: the SYN took sequence number 0.
             let first = u64::from(seq.wrapping_sub(1));
             if from_us {
-                text.push_str(&format!("  {len} bytes: {}", carried(&conn.our_calls, first, len)));
+                text.push_str(&format!("  {len} bytes: {}", carried(&conn.our_calls, first, len, conn.let_go, voice)));
             } else {
                 conn.peer_payload = conn.peer_payload.max(first + len);
                 text.push_str(&format!("  {len} bytes: {}'s bytes {first}–{}", conn.label, first + len - 1));
@@ -603,7 +697,10 @@ impl Capture {
         }
         let label = if len > 0 { format!("{flags}, {}", plural(len, "byte", "bytes")) } else { flags.clone() };
         let to_server = if conn.label == "server" { from_us } else { !from_us };
-        conn.arrows.push((to_server, label.clone(), at.clone()));
+        conn.segments += 1;
+        if conn.arrows.len() < ARROWS {
+            conn.arrows.push((to_server, label.clone(), at.clone()));
+        }
         if frame.flags.fin {
             conn.fins.push((from_us, at.clone()));
         }
@@ -634,8 +731,14 @@ impl Capture {
     /// The stories the segments tell, one block per connection, and the capture's own losses.
     pub fn story(&mut self) -> Vec<String> {
         let mut lines = Vec::new();
-        for conn in &self.conns {
-            lines.push(format!("{} {} ↔ us:", conn.label, conn.peer));
+        let voice = self.voice;
+        let skip = self.conns.len().saturating_sub(STORIES);
+        let all = self.forgotten + self.conns.len() as u64;
+        if all > STORIES as u64 {
+            lines.push(format!("(the last {STORIES} of {all} connections; every segment is listed above)"));
+        }
+        for conn in self.conns.iter().skip(skip) {
+            lines.push(format!("{} {} ↔ {}:", conn.label, conn.peer, voice.us));
             if conn.handshake.len() == 3 {
                 let (flags, places): (Vec<_>, Vec<_>) =
                     conn.handshake.iter().map(|(flags, at)| (flags.as_str(), at.as_str())).unzip();
@@ -646,9 +749,10 @@ impl Capture {
                 };
                 lines.push(format!("  the handshake: {text}"));
             }
-            let who = |from_us: bool| if from_us { "us".to_string() } else { format!("the {}", conn.label) };
-            let whose =
-                |from_us: bool| if from_us { "our side".to_string() } else { format!("the {}'s side", conn.label) };
+            let who = |from_us: bool| if from_us { voice.us.to_string() } else { format!("the {}", conn.label) };
+            let whose = |from_us: bool| {
+                if from_us { format!("{} side", voice.our) } else { format!("the {}'s side", conn.label) }
+            };
             match (&conn.rst, conn.fins.first()) {
                 (Some((rst_us, at)), first_fin) => {
                     let mut text = format!("  ended by a RST from {}, {at}", who(*rst_us));
@@ -658,14 +762,14 @@ impl Capture {
                     lines.push(text);
                     if *rst_us && first_fin.is_some_and(|(fin_us, _)| *fin_us) {
                         lines.push(format!(
-                            "  the {}'s bytes came after our FIN: a closed socket answers bytes with RST",
-                            conn.label
+                            "  the {}'s bytes came after {} FIN: a closed socket answers bytes with RST",
+                            conn.label, voice.our
                         ));
                     } else if *rst_us && conn.peer_payload > conn.read {
                         lines.push(format!(
-                            "  the {} had sent {} bytes and our calls read {}: a close with bytes unread sends RST, \
+                            "  the {} had sent {} bytes and {} calls read {}: a close with bytes unread sends RST, \
                              not FIN",
-                            conn.label, conn.peer_payload, conn.read
+                            conn.label, conn.peer_payload, voice.our, conn.read
                         ));
                     }
                     lines.push("  no TIME_WAIT on either side: a reset ends the connection at once".into());
@@ -675,7 +779,7 @@ impl Capture {
                     let second = conn.fins.iter().find(|(us, _)| us != first_us);
                     match second {
                         Some((_, at2)) => {
-                            let subject = if *first_us { format!("the {}", conn.label) } else { "we".into() };
+                            let subject = if *first_us { format!("the {}", conn.label) } else { voice.we.into() };
                             lines.push(format!("  then {subject} sent a FIN, {at2}"));
                             lines.push(format!(
                                 "  TIME_WAIT: {}. By TCP's rules (RFC 9293, 3.6) the side that sent the first \
@@ -693,7 +797,7 @@ impl Capture {
                 lines.push(format!("  retransmissions: {retrans} (TCP sends again what is not acknowledged in time)"));
             }
         }
-        if let Some((addr, _)) = self.watched.iter().find(|(addr, _)| !addr.ip().is_loopback()) {
+        if let Some((addr, _)) = self.watched().iter().find(|(addr, _)| !addr.ip().is_loopback()) {
             lines.push(if addr.ip().is_unspecified() {
                 "the capture listens on lo only: connections from other machines come in by another interface, and \
                  their segments are not seen"
@@ -729,20 +833,25 @@ impl Capture {
         let mut lines = Vec::new();
         let skip = self.conns.len().saturating_sub(PICTURES);
         for conn in self.conns.iter().skip(skip) {
-            let (left, right) =
-                if conn.label == "server" { ("client (us)", "server") } else { ("client", "server (us)") };
+            let (left, right) = if conn.label == "server" {
+                (self.voice.as_client, "server")
+            } else {
+                ("client", self.voice.as_server)
+            };
             lines.push(String::new());
             lines.push(format!("{left:<w$}{right}", w = WIDTH + 1));
             lines.push(format!("│{:w$}│", "", w = WIDTH));
             let mut last_at = "";
             for (shown, (to_server, label, at)) in conn.arrows.iter().enumerate() {
                 if shown == ARROWS {
-                    lines.push(format!("… {} more segments, listed above", conn.arrows.len() - ARROWS));
                     break;
                 }
                 let beside = if at == last_at { "" } else { at.as_str() };
                 last_at = at;
                 lines.push(format!("│{}│  {beside}", arrow(*to_server, label)).trim_end().to_string());
+            }
+            if conn.segments > conn.arrows.len() as u64 {
+                lines.push(format!("… {} more segments, listed above", conn.segments - conn.arrows.len() as u64));
             }
             lines.push(format!("(the {}: {})", conn.label, conn.peer));
         }
@@ -760,6 +869,35 @@ impl Capture {
     }
 }
 
+/// How the account names the side whose calls it shows.
+#[derive(Clone, Copy, Debug)]
+struct Voice {
+    /// `client → us`, `a RST from us`.
+    us: &'static str,
+    /// `our side`, `our calls read`.
+    our: &'static str,
+    /// `we sent a FIN`.
+    we: &'static str,
+    /// `no call of ours`.
+    ours: &'static str,
+    /// The picture's lanes: `client (us)`, `server (us)`.
+    as_client: &'static str,
+    as_server: &'static str,
+}
+
+impl Voice {
+    const LESSON: Voice =
+        Voice { us: "us", our: "our", we: "we", ours: "ours", as_client: "client (us)", as_server: "server (us)" };
+    const TRACE: Voice = Voice {
+        us: "the program",
+        our: "the program's",
+        we: "the program",
+        ours: "the program's",
+        as_client: "client (the program)",
+        as_server: "server (the program)",
+    };
+}
+
 impl Conn {
     fn new(peer: SocketAddr, label: String) -> Conn {
         Conn {
@@ -768,6 +906,7 @@ impl Conn {
             isn: [None, None],
             sent_up_to: [0, 0],
             our_calls: Vec::new(),
+            let_go: 0,
             read: 0,
             fins: Vec::new(),
             rst: None,
@@ -775,6 +914,7 @@ impl Conn {
             retransmissions: 0,
             handshake: Vec::new(),
             arrows: Vec::new(),
+            segments: 0,
             syn_from_us: false,
         }
     }
@@ -790,10 +930,17 @@ fn describe(place: &Place) -> String {
     }
 }
 
-/// Which calls' bytes `len` bytes from stream offset `first` are: `call 9's bytes 0–117 (sendto)`.
-fn carried(calls: &[(u64, &'static str, u64)], first: u64, len: u64) -> String {
+/// Which calls' bytes `len` bytes from stream offset `first` are: `call 9's bytes 0–117 (sendto)`; the calls
+/// listed begin at stream offset `start`.
+fn carried(calls: &[(u64, &'static str, u64)], first: u64, len: u64, start: u64, voice: Voice) -> String {
     let mut pieces = Vec::new();
-    let mut start = 0;
+    if first < start {
+        pieces.push(format!(
+            "stream bytes {first}–{} (sent by earlier calls, no longer listed)",
+            (first + len).min(start) - 1
+        ));
+    }
+    let mut start = start;
     for &(number, name, count) in calls {
         let (from, to) = (first.max(start), (first + len).min(start + count));
         if from < to {
@@ -808,9 +955,10 @@ fn carried(calls: &[(u64, &'static str, u64)], first: u64, len: u64) -> String {
     }
     if start < first + len {
         pieces.push(format!(
-            "stream bytes {}–{} (no call of ours is known to have sent them)",
+            "stream bytes {}–{} (no call of {} is known to have sent them)",
             first.max(start),
-            first + len - 1
+            first + len - 1,
+            voice.ours,
         ));
     }
     pieces.join(" and ")
@@ -902,8 +1050,16 @@ mod tests {
     #[test]
     fn a_segment_names_the_calls_whose_bytes_it_carries() {
         let calls = [(9, "sendto", 100), (10, "sendto", 50)];
-        assert_eq!(carried(&calls, 0, 100), "all of call 9's (sendto)");
-        assert_eq!(carried(&calls, 90, 20), "call 9's bytes 90–99 (sendto) and call 10's bytes 0–9 (sendto)");
+        assert_eq!(carried(&calls, 0, 100, 0, Voice::LESSON), "all of call 9's (sendto)");
+        assert_eq!(
+            carried(&calls, 90, 20, 0, Voice::LESSON),
+            "call 9's bytes 90–99 (sendto) and call 10's bytes 0–9 (sendto)"
+        );
+        assert_eq!(carried(&calls, 1000, 10, 1000, Voice::TRACE), "call 9's bytes 0–9 (sendto)");
+        assert_eq!(
+            carried(&calls, 0, 10, 1000, Voice::TRACE),
+            "stream bytes 0–9 (sent by earlier calls, no longer listed)"
+        );
     }
 
     /// A segment of the lesson's, as `lo` would carry it.
