@@ -59,6 +59,12 @@ pub enum Command {
         /// Dump every byte of long payloads
         #[arg(long)]
         full_dump: bool,
+        /// Also show the TCP segments on lo to and from the program, beside its calls (needs CAP_NET_RAW)
+        #[arg(long)]
+        packets: bool,
+        /// Also write those segments to FILE as pcapng, for Wireshark or tcpdump -r (implies --packets)
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
         /// The program and its arguments, after --
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<String>,

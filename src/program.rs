@@ -19,7 +19,7 @@ use std::io::{self, BufRead, BufReader, Stdout};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
 use crate::escape::escape;
@@ -27,6 +27,7 @@ use crate::judge::{self, Ending};
 use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
+use crate::trace::packets::{Capture, Place};
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
 /// How long strace holds the program after listen, accept and connect, so that we can read the state they left.
@@ -59,6 +60,9 @@ pub struct Options<'a> {
     pub file: Option<&'a Path>,
     pub full_dump: bool,
     pub color: bool,
+    /// `--packets`: show the TCP segments on `lo` beside the calls; `--pcap FILE`: also write them as pcapng.
+    pub packets: bool,
+    pub pcap: Option<&'a Path>,
 }
 
 /// What came in, from strace or from the program.
@@ -101,6 +105,9 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     // we only note it, so that we read strace's report to its end and print the aftermath. Children get the default
     // action back at exec.
     crate::interrupt::install()?;
+    // The capture is opened before the program starts, so that no segment of it is missed; it is close-on-exec
+    // (the program does not inherit it) and strace traces the program, not us, so none of its calls are shown.
+    let (capture, needs) = open_capture(options)?;
     // strace's report comes over one end of a socketpair, which strace has as its stderr. Nobody can open an
     // anonymous socket by a path (not even /proc/PID/fd/N), so a traced program cannot write calls into it. The
     // program itself must not inherit it: a shell of ours, traced as the program's first moments, puts the
@@ -154,6 +161,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
 
     let mut program = Program::new(Transcript::new(io::stdout(), options.color, options.full_dump), first);
     program.keep_calls = compare.is_some();
+    program.capture = capture;
     program.print(|t| {
         t.heading(&format!(
             "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
@@ -167,6 +175,9 @@ pub fn run(options: &Options) -> Result<i32, Error> {
             HOLD.as_millis()
         ))
     })?;
+    if let Some(needs) = needs {
+        program.note(&needs)?;
+    }
     loop {
         // A call waiting for its proof is shown without its state if the proof does not come in time.
         let input = if program.pending.is_some() {
@@ -214,6 +225,7 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     };
     let ending =
         if interrupted { format!("{ending}, after Ctrl-C (hhttpp ends with 130, as a shell does)") } else { ending };
+    program.finish_capture()?;
     program.finish(&ending)?;
     if let Some((lesson, expected)) = compare {
         let differences = program.compare(lesson, &expected)?;
@@ -222,6 +234,36 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         }
     }
     Ok(if interrupted { 130 } else { code })
+}
+
+/// `--packets` (or `--pcap`): the capture on `lo`, or none and the line that says why; or the note that tells
+/// how to read its lines.
+fn open_capture(options: &Options) -> Result<(Option<Capture>, Option<String>), Error> {
+    if !options.packets && options.pcap.is_none() {
+        return Ok((None, None));
+    }
+    let mut capture = match Capture::open() {
+        Ok(capture) => capture,
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+            return Ok((None, Some(format!("{}; this run shows no segments", crate::trace::packets::NEEDS))));
+        }
+        Err(err) => return Err(Error::io("open the --packets capture on lo", err)),
+    };
+    capture.of_the_program();
+    if let Some(path) = options.pcap {
+        let title = format!("hhttpp trace: {}, captured on lo", options.command.join(" "));
+        capture
+            .write_pcap(path, &title)
+            .map_err(|err| Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err))?;
+    }
+    let note = "--packets: the lines marked wire: are TCP segments on lo, to or from the addresses the program \
+                listens on or connects to, caught by hhttpp's own capture socket (AF_PACKET, opened before the \
+                program started; strace traces the program, not hhttpp, so its calls are not here). Each is placed \
+                by the kernel's time stamp against strace's: above a call's line, before it began (and, for a call \
+                that waits for the other side, while it waited); under it, while it ran. seq and ack count from each \
+                side's first sequence number."
+        .to_string();
+    Ok((Some(capture), Some(note)))
 }
 
 /// The calls strace reports: every call that can make, name, copy, move bytes on or wait for a socket, and the
@@ -412,6 +454,8 @@ struct Program {
     /// it is the one it left, and the program's output that came meanwhile.
     pending: Option<Pending>,
     queued: Vec<(&'static str, Piece)>,
+    /// `--packets`: the capture on `lo`.
+    capture: Option<Capture>,
 }
 
 /// A call whose TCP state was read at once, not while strace held the program: the state is shown only if the
@@ -510,6 +554,7 @@ impl Program {
             kept: Vec::new(),
             pending: None,
             queued: Vec::new(),
+            capture: None,
         }
     }
 
@@ -909,6 +954,10 @@ impl Program {
         }
         let failed = call.failed() && !normal;
         let number = self.record.call(failed);
+        let waits = waits_for_the_peer(&call.name);
+        if self.capture.is_some() {
+            self.wire_before(call, on, number, waits)?;
+        }
         let line = CallLine {
             number,
             who: &who,
@@ -918,7 +967,82 @@ impl Program {
             failed: call.failed(),
             state: state.as_deref(),
         };
-        self.print(|t| t.call(&line))
+        self.print(|t| t.call(&line))?;
+        match (&call.returned_at, waits) {
+            (Some(returned), false) if self.capture.is_some() => {
+                let place = Place::During { number, name: call.name.clone() };
+                self.wire_lines(stamp(*returned), &place)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `--packets`: before call `number`'s line, the segments that crossed before it began, and for a call that
+    /// waits for the peer, those that crossed while it waited. The bytes a sending call moved are made known to
+    /// the capture first, to name them in its segments.
+    fn wire_before(&mut self, call: &Call, on: Option<&Descriptor>, number: u64, waits: bool) -> Result<(), Error> {
+        let peer = on.and_then(Descriptor::pair).map(|(_, remote)| remote);
+        let Some(capture) = self.capture.as_mut() else { return Ok(()) };
+        let name = static_name(&call.name);
+        match call.name.as_str() {
+            "listen" if !call.failed() => {
+                if let Some(strace::SocketName::Bound(local)) = on.and_then(Descriptor::socket) {
+                    capture.watch(local, true);
+                }
+            }
+            "connect" => {
+                if let Some(addr) = call.sockaddr() {
+                    capture.watch(addr, false);
+                }
+            }
+            _ => {}
+        }
+        if let Some(peer) = peer.filter(|_| !call.failed() && call.name != "sendmmsg") {
+            let is = |kind: usize| KINDS[kind].0.contains(&call.name.as_str());
+            // splice and copy_file_range move bytes into the socket, or (with the socket first) out of it.
+            let spliced_in = is(2) && call.name != "sendfile" && call.fd().is_some_and(|d| d.is_tcp());
+            let peeked = call.args.iter().any(|a| a.contains("MSG_PEEK"));
+            if is(1) || (is(2) && !spliced_in) {
+                capture.sent_to(peer, number, name, call.moved());
+            } else if (is(0) && !peeked) || spliced_in {
+                capture.read_from(peer, call.moved());
+            }
+        }
+        if let Some(entered) = call.entered_at {
+            self.wire_lines(stamp(entered), &Place::Before { number, name: call.name.clone() })?;
+        }
+        match (call.returned_at, waits) {
+            (Some(returned), true) => {
+                self.wire_lines(stamp(returned), &Place::During { number, name: call.name.clone() })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `--packets`: the segments that crossed up to `until`, placed at `place`, printed.
+    fn wire_lines(&mut self, until: SystemTime, place: &Place) -> Result<(), Error> {
+        let Some(capture) = self.capture.as_mut() else { return Ok(()) };
+        let lines = capture.up_to(until, place);
+        self.print(|t| lines.iter().try_for_each(|line| t.note_unwrapped(line)))
+    }
+
+    /// `--packets`: after the program, the last segments (the peer's last ACKs and FINs), what they tell, and the
+    /// pcapng file written out.
+    fn finish_capture(&mut self) -> Result<(), Error> {
+        let Some(mut capture) = self.capture.take() else { return Ok(()) };
+        capture.settle(Duration::from_millis(100), SETTLE);
+        let last = self.record.stats().calls;
+        let lines = capture.up_to(SystemTime::now() + Duration::from_secs(3600), &Place::After { number: last });
+        let mut story = capture.story();
+        story.extend(capture.picture());
+        let heading = format!("on the wire, {} TCP segments of the program's seen on lo:", capture.seen);
+        capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
+        self.print(|t| {
+            lines.iter().try_for_each(|line| t.note_unwrapped(line))?;
+            t.line("")?;
+            t.line(&heading)?;
+            story.iter().try_for_each(|line| if line.is_empty() { t.line("") } else { t.note_unwrapped(line) })
+        })
     }
 
     /// The arguments as the lessons print them: descriptors without their names, data as `buf`, strings readable;
@@ -1513,6 +1637,18 @@ fn state_or_gone(d: &Descriptor) -> Option<String> {
         SocketName::Inode(_) => state_of(d),
         _ => Some(state_of(d).unwrap_or_else(|| "no entry".to_string())),
     }
+}
+
+/// The calls whose segments while they ran are shown above their line: they wait for the other side, and what
+/// came while they waited (the handshake before `accept4` returns, the request before `recvfrom` does) is what
+/// made them return.
+fn waits_for_the_peer(name: &str) -> bool {
+    matches!(name, "accept" | "accept4" | "connect" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
+}
+
+/// A time in strace's `-ttt` form (seconds since the epoch) as the kernel's stamps on segments are kept.
+fn stamp(seconds: f64) -> SystemTime {
+    std::time::UNIX_EPOCH + Duration::from_secs_f64(seconds.max(0.0))
 }
 
 /// True when now is still inside the hold after a call that returned at `returned_at` (seconds since the epoch),

@@ -36,6 +36,8 @@ pub struct Call {
     pub result: String,
     /// When the call returned, in seconds since the epoch, when strace was given `-ttt -T`.
     pub returned_at: Option<f64>,
+    /// When the call began (seconds since the epoch), with `-ttt -T`: its return less the time it took.
+    pub entered_at: Option<f64>,
 }
 
 impl Call {
@@ -219,7 +221,8 @@ impl Reader {
             (Some(stamp), Some(took)) => Some(stamp + took),
             _ => None,
         };
-        Some(parse_call(pid, &whole).map_or(Event::Other, |call| Event::Call(Call { returned_at, ..call })))
+        let entered_at = returned_at.zip(took).map(|(r, t)| r - t);
+        Some(parse_call(pid, &whole).map_or(Event::Other, |call| Event::Call(Call { returned_at, entered_at, ..call })))
     }
 }
 
@@ -258,7 +261,14 @@ fn parse_call(pid: u32, text: &str) -> Option<Call> {
     let result = text[close + 1..].trim_start().strip_prefix('=')?.trim();
     // An injected delay (`-e inject=…:delay_exit=…`) is marked after the result; it is not part of it.
     let result = result.strip_suffix(" (DELAYED)").unwrap_or(result).to_string();
-    Some(Call { pid, name: name.to_string(), args: split_args(&text[open + 1..close]), result, returned_at: None })
+    Some(Call {
+        pid,
+        name: name.to_string(),
+        args: split_args(&text[open + 1..close]),
+        result,
+        returned_at: None,
+        entered_at: None,
+    })
 }
 
 /// Where we are with respect to strace's quoted strings, one character at a time.
