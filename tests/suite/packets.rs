@@ -199,3 +199,67 @@ fn without_cap_net_raw_packets_says_what_it_needs_and_the_lesson_runs_on() {
     assert!(stdout.contains("summary: 11 socket calls"), "{stdout}");
     assert!(wire(&stdout).is_empty(), "{stdout}");
 }
+
+/// `hhttpp trace --packets` on a server of a learner's: the handshake is above its `accept4` line (the kernel
+/// finished it while the call waited), the segments carry exactly the bytes the calls dumped, the program's
+/// shutdown sends the first FIN, and the pcapng file holds every segment shown, as tcpdump reads it.
+#[test]
+fn a_traced_program_gets_its_segments_beside_its_calls_and_in_the_pcap_file() {
+    if !may_capture()
+        || !common::have(Need::Strace, "strace", "-V")
+        || !common::have(Need::Python3, "python3", "--version")
+    {
+        return;
+    }
+    let folder = common::temp_dir();
+    let path = folder.path().join("trace.pcapng");
+    let pcap = path.to_str().expect("a UTF-8 path");
+    let args = ["trace", "--full-dump", "--pcap", pcap, "--", "python3", "tests/programs/blog_server.py"];
+    let mut traced = Running::start(&args);
+    let addr = traced.address();
+    let reply = common::exchange(addr, REQUEST);
+    let done = traced.finish();
+    let transcript = done.stdout;
+    assert_eq!(done.status.code(), Some(0), "{transcript}{}", done.stderr);
+    assert!(reply.starts_with(b"HTTP/1.1 200 OK"), "{transcript}");
+    let accept = line_of(&transcript, "  accept4(3, ");
+    let syn = line_of(&transcript, "wire: client → the program  SYN  seq 0");
+    let syn_ack = line_of(&transcript, "wire: the program → client  SYN-ACK  seq 0  ack 1");
+    let ack = line_of(&transcript, "wire: client → the program  ACK  seq 1  ack 1");
+    assert!(syn < syn_ack && syn_ack < ack && ack < accept, "{transcript}");
+    let fin = line_of(&transcript, "wire: the program → client  FIN");
+    assert!(fin > line_of(&transcript, "  shutdown(4, SHUT_RDWR) = 0"), "{transcript}");
+    assert!(transcript.contains("first to close: the program, with a FIN"), "{transcript}");
+    assert!(transcript.contains("TIME_WAIT: the program's side."), "{transcript}");
+
+    let (comments, theirs, ours) = read_pcap(&path, addr.port());
+    let lines = wire(&transcript);
+    assert_eq!(comments.len(), lines.len(), "{transcript}");
+    for (comment, line) in comments.iter().zip(&lines) {
+        assert!(comment.starts_with(&format!("{line}, ")), "{comment:?} for {line:?}");
+    }
+    assert!(transcript.contains(&format!("on the wire, {} TCP segments", lines.len())), "{transcript}");
+    assert_eq!(theirs, common::dumped_bytes(&transcript, "◀ received"));
+    assert_eq!(ours, common::dumped_bytes(&transcript, "▶ sent"));
+    if common::have(Need::Tcpdump, "tcpdump", "--version") {
+        let out = std::process::Command::new("tcpdump").args(["-nn", "-r"]).arg(&path).output().expect("tcpdump");
+        let read = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(" IP ")).count();
+        assert_eq!(read, lines.len(), "{transcript}");
+    }
+}
+
+#[test]
+fn a_traced_program_without_cap_net_raw_runs_with_one_line_saying_what_is_needed() {
+    if !common::have(Need::Strace, "strace", "-V") {
+        return;
+    }
+    let (code, stdout, stderr) =
+        crate::inputs::run_unprivileged("trace-packets", &["trace", "--packets", "--", "sh", "-c", "echo done"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let unwrapped = stdout.replace("\n       ", " ");
+    let needs: Vec<_> = unwrapped.lines().filter(|l| l.contains("CAP_NET_RAW")).collect();
+    assert_eq!(needs.len(), 1, "{stdout}");
+    assert!(needs[0].contains("sudo setcap cap_net_raw+ep"), "{stdout}");
+    assert!(stdout.contains("stdout: done"), "{stdout}");
+    assert!(wire(&stdout).is_empty(), "{stdout}");
+}
