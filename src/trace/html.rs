@@ -26,8 +26,10 @@ enum Item {
     Call { number: Option<u64>, text: String, failed: bool, state: Option<String>, dumps: Vec<Dump> },
     /// A remark of the lesson's.
     Note(String),
-    /// A TCP segment on `lo`.
-    Segment(Segment),
+    /// A TCP segment on `lo`; `waited` is the waiting call (`accept4`, `recvfrom`: number, name) whose line came
+    /// right after it, with nothing between: the capture is read as that call returns, so the segment crossed
+    /// before it returned, the kernel's work (the handshake before `accept4` returns).
+    Segment { segment: Segment, waited: Option<(u64, String)> },
 }
 
 /// The bytes one call moved: the transcript's preview line, and its hex dump.
@@ -98,6 +100,13 @@ impl Page {
     pub fn call(&mut self, call: &CallLine) {
         let text = plain(|t| t.call(call)).trim().to_string();
         let (failed, state) = (call.failed, call.state.map(str::to_string));
+        if matches!(call.name, "accept4" | "recvfrom") {
+            let items = self.held.as_mut().unwrap_or(&mut self.items);
+            for item in items.iter_mut().rev() {
+                let Item::Segment { waited, .. } = item else { break };
+                *waited = Some((call.number, call.name.to_string()));
+            }
+        }
         self.push(Item::Call { number: Some(call.number), text, failed, state, dumps: Vec::new() });
     }
 
@@ -130,7 +139,7 @@ impl Page {
 
     /// A segment the capture printed.
     pub fn segment(&mut self, segment: Segment) {
-        self.push(Item::Segment(segment));
+        self.push(Item::Segment { segment, waited: None });
     }
 
     /// The bytes the last call moved, rendered as the transcript renders them (payloads over 1 KiB lose their
@@ -177,7 +186,7 @@ impl Page {
         } else {
             ("client (us: the lesson's calls)", "server (the peer: its calls are not traced here)")
         };
-        let segments = self.items.iter().filter(|i| matches!(i, Item::Segment(_))).count();
+        let segments = self.items.iter().filter(|i| matches!(i, Item::Segment { .. })).count();
         html! {
             (DOCTYPE)
             html lang="en" {
@@ -240,7 +249,7 @@ impl Page {
     /// server's state. Our items go on our lane.
     fn row(&self, item: &Item) -> Markup {
         let ours = match item {
-            Item::Segment(segment) => return segment_row(segment),
+            Item::Segment { segment, waited } => return segment_row(segment, waited.as_ref()),
             Item::Python { blog, text } => {
                 html! { div class={ "py" @if *blog { " blog" } } { (text) } }
             }
@@ -290,13 +299,21 @@ impl Page {
 }
 
 /// A segment: an arrow from its sender's lane to its receiver's, slanting down, labelled with flags and length.
-fn segment_row(segment: &Segment) -> Markup {
+///
+/// A segment printed just before a waiting call's line is labelled as the kernel's work, done before that call
+/// returned.
+fn segment_row(segment: &Segment, waited: Option<&(u64, String)>) -> Markup {
     let (x1, x2) = if segment.to_server { ("2", "98%") } else { ("98%", "2") };
     html! {
         div.row.segment {
             div.st {} div.lane.client {}
             div.wire title=(segment.line) {
                 div class={ "seg-label " @if segment.to_server { "right" } @else { "left" } } { (segment.label) }
+                @if let Some((number, name)) = waited {
+                    div.kernel data-kernel=(number) {
+                        "the kernel's work: it crossed before call " (number) " (" (name) ") returned"
+                    }
+                }
                 svg.arrow data-segment="" width="100%" height="22" aria-label=(segment.line) {
                     line x1=(x1) y1="3" x2=(x2) y2="19" marker-end="url(#head)" {}
                 }
@@ -376,6 +393,7 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
 .seg-label { font: 11px/1.2 ui-monospace, monospace; color: #333; }
 .seg-label.right { text-align: left; padding-left: 6px; }
 .seg-label.left { text-align: right; padding-right: 6px; }
+.kernel { font: italic 10px/1.2 system-ui, sans-serif; color: #555; text-align: center; }
 .arrow { display: block; overflow: visible; }
 .arrow line { stroke: #333; stroke-width: 1.6; }
 #head path { fill: #333; }
@@ -417,5 +435,30 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
         assert!(html.contains("data-call=\"7\""), "{html}");
         assert!(html.contains("◀ received 78 bytes"), "{html}");
+    }
+
+    fn segment(label: &str) -> Segment {
+        Segment { to_server: true, label: label.into(), line: format!("wire: client → us  {label}") }
+    }
+
+    #[test]
+    fn segments_printed_just_before_accept4_are_the_kernels_work() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let path = dir.path().join("page.html");
+        let mut page = Page::create(&path, "t", "", true).expect("the page");
+        let call =
+            |number, name| CallLine { number, who: "", name, args: "3", result: "0", failed: false, state: None };
+        page.segment(segment("FIN"));
+        page.call(&call(4, "listen"));
+        page.python("s.accept()");
+        page.segment(segment("SYN"));
+        page.segment(segment("ACK"));
+        page.call(&call(5, "accept4"));
+        page.write("").expect("write the page");
+        let html = std::fs::read_to_string(&path).expect("read the page");
+        // Only the two segments right before accept4's line, not the one before listen.
+        assert_eq!(html.matches("data-kernel=\"5\"").count(), 2, "{html}");
+        assert_eq!(html.matches("data-kernel=").count(), 2, "{html}");
+        assert!(html.contains("before call 5 (accept4) returned"), "{html}");
     }
 }
