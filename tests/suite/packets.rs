@@ -263,3 +263,28 @@ fn a_traced_program_without_cap_net_raw_runs_with_one_line_saying_what_is_needed
     assert!(stdout.contains("stdout: done"), "{stdout}");
     assert!(wire(&stdout).is_empty(), "{stdout}");
 }
+
+/// A traced client: curl's non-blocking `connect` sends the SYN, and the handshake is shown as its own (strace
+/// holds curl after it, and the segments of that hold are placed with it), above its line.
+#[test]
+fn a_traced_curl_has_its_handshake_with_its_connect() {
+    if !may_capture() || !common::have(Need::Strace, "strace", "-V") || !common::have(Need::Curl, "curl", "--version") {
+        return;
+    }
+    let Some(nginx) = common::Nginx::start("<h1>Hello World</h1>") else { return };
+    let url = format!("http://{}/", nginx.addr);
+    let done = common::hhttpp(&["trace", "--packets", "--", "curl", "-s", "-o", "/dev/null", &url])
+        .output()
+        .expect("run hhttpp trace");
+    let transcript = String::from_utf8_lossy(&done.stdout).into_owned();
+    assert_eq!(done.status.code(), Some(0), "{transcript}");
+    let syn = line_of(&transcript, "wire: the program → server  SYN  seq 0");
+    let connect = line_of(&transcript, "  connect(");
+    assert!(syn < connect, "{transcript}");
+    let handshake = transcript.lines().find(|l| l.contains("the handshake: ")).unwrap_or_default();
+    assert!(
+        handshake.contains("SYN, SYN-ACK, ACK, all three during call ") && handshake.ends_with("(connect)"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("client (the program)"), "the picture's lane: {transcript}");
+}
