@@ -68,7 +68,9 @@ impl Page {
     /// A page to be written to `path` (created now), for the lesson titled `title` whose text is `lesson_text`.
     pub fn create(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> io::Result<Page> {
         Ok(Page {
-            file: std::fs::File::create(path)?,
+            // Out of the lesson's way, as the capture and the pcapng file are: the lesson's sockets keep their
+            // numbers (3 for the listener, 4 for the connection).
+            file: std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(std::fs::File::create(path)?, 102)?),
             title: title.to_string(),
             lesson_text,
             we_are_server,
@@ -214,7 +216,10 @@ impl Page {
                              answer, and the Python line above it (" code { ">>>" } ": the blog's own; "
                             code { "ours>" } ": ours). Open a call to see its bytes (a payload over 1 KiB shows its \
                              start and its end, as the transcript does without --full-dump). A coloured chip beside a call is \
-                             its socket's TCP state, as the kernel's table reported it right after the call."
+                             its socket's TCP state, as the kernel's table reported it right after the call; the band below it, \
+                             in the same colour and with the same name, runs until that socket's state was read again \
+                             (it may have changed between two readings: a peer's FIN does that unseen), and ends at \
+                             the socket's close, or at a shutdown after which its state was not read."
                             @if segments > 0 {
                                 " Each arrow is a TCP segment captured on lo (--packets), drawn where it was seen."
                             } @else {
@@ -230,7 +235,7 @@ impl Page {
                             div.lane.server { strong { (server) } }
                             div.st {}
                         }
-                        @for item in &self.items { (self.row(item)) }
+                        @for (item, bands) in self.items.iter().zip(bands(&self.items)) { (self.row(item, &bands)) }
                     }
                     section.closing {
                         h2 { "How it ended" }
@@ -247,9 +252,12 @@ impl Page {
 
     /// One timeline row: five cells, the client's state, the client's lane, the wire, the server's lane, the
     /// server's state. Our items go on our lane.
-    fn row(&self, item: &Item) -> Markup {
+    fn row(&self, item: &Item, bands: &[Option<Band>]) -> Markup {
+        let state = band_cell(bands);
         let ours = match item {
-            Item::Segment { segment, waited } => return segment_row(segment, waited.as_ref()),
+            Item::Segment { segment, waited } => {
+                return segment_row(segment, waited.as_ref(), self.we_are_server, &state);
+            }
             Item::Python { blog, text } => {
                 html! { div class={ "py" @if *blog { " blog" } } { (text) } }
             }
@@ -274,18 +282,6 @@ impl Page {
                 }
             },
         };
-        // `LISTEN; fd 4: ESTABLISHED` (accept4) is two sockets' states: a chip each.
-        let state = match item {
-            Item::Call { state: Some(state), .. } => html! {
-                @for part in state.split("; ") {
-                    div class={ "chip " (state_class(part.rsplit(": ").next().unwrap_or(part))) }
-                        title={ "the TCP state after this call, as the kernel's table reported it: " (part) } {
-                        (part)
-                    }
-                }
-            },
-            _ => html! {},
-        };
         html! {
             div.row {
                 @if self.we_are_server {
@@ -302,11 +298,12 @@ impl Page {
 ///
 /// A segment printed just before a waiting call's line is labelled as the kernel's work, done before that call
 /// returned.
-fn segment_row(segment: &Segment, waited: Option<&(u64, String)>) -> Markup {
+fn segment_row(segment: &Segment, waited: Option<&(u64, String)>, we_are_server: bool, bands: &Markup) -> Markup {
     let (x1, x2) = if segment.to_server { ("2", "98%") } else { ("98%", "2") };
+    let (left, right) = if we_are_server { (html! {}, bands.clone()) } else { (bands.clone(), html! {}) };
     html! {
         div.row.segment {
-            div.st {} div.lane.client {}
+            div.st { (left) } div.lane.client {}
             div.wire title=(segment.line) {
                 div class={ "seg-label " @if segment.to_server { "right" } @else { "left" } } { (segment.label) }
                 @if let Some((number, name)) = waited {
@@ -318,7 +315,105 @@ fn segment_row(segment: &Segment, waited: Option<&(u64, String)>) -> Markup {
                     line x1=(x1) y1="3" x2=(x2) y2="19" marker-end="url(#head)" {}
                 }
             }
-            div.lane.server {} div.st {}
+            div.lane.server {} div.st { (right) }
+        }
+    }
+}
+
+/// One socket's TCP state on one row of the timeline: the state last read, whether it was read on this row (the
+/// call's own chip), and the socket's descriptor.
+#[derive(Clone, Debug, PartialEq)]
+struct Band {
+    fd: i32,
+    state: String,
+    read_here: bool,
+    /// The call after which it was read.
+    read_after: u64,
+}
+
+/// The state bands of every row: for each item, one slot per socket track (the same slots on every row, so that a
+/// socket's band stays in its column), `None` where no socket's state is known.
+///
+/// Only states the transcript printed are used: a band begins where a call's state was read and runs to the next
+/// reading of the same socket; it ends after the socket's close, and after a shutdown that read no state (the
+/// state changes there, and we did not see to what).
+fn bands(items: &[Item]) -> Vec<Vec<Option<Band>>> {
+    let mut slots: Vec<Option<Band>> = Vec::new();
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
+        let mut ended = Vec::new();
+        for band in slots.iter_mut().flatten() {
+            band.read_here = false;
+        }
+        if let Item::Call { number: Some(number), text, failed, state, .. } = item {
+            let (name, fd) = name_and_fd(text);
+            // `LISTEN; fd 4: ESTABLISHED` (accept4): the listener's, then the new connection's.
+            for part in state.iter().flat_map(|s| s.split("; ")).filter(|p| !p.is_empty()) {
+                let (fd, state) = match part.strip_prefix("fd ").and_then(|p| p.split_once(": ")) {
+                    Some((n, state)) => (n.parse().ok(), state),
+                    None => (fd, part),
+                };
+                let Some(fd) = fd else { continue };
+                let band = Some(Band { fd, state: state.to_string(), read_here: true, read_after: *number });
+                let same = slots.iter().position(|s| s.as_ref().is_some_and(|b| b.fd == fd));
+                match same.or_else(|| slots.iter().position(Option::is_none)) {
+                    Some(i) => slots[i] = band,
+                    None => slots.push(band),
+                }
+            }
+            let read = state.as_deref().is_some_and(|s| !s.is_empty());
+            if let Some(fd) = fd.filter(|_| !failed && (name == "close" || (name == "shutdown" && !read))) {
+                ended.push(fd);
+            }
+        }
+        rows.push(slots.clone());
+        for fd in ended {
+            if let Some(slot) = slots.iter_mut().find(|s| s.as_ref().is_some_and(|b| b.fd == fd)) {
+                *slot = None;
+            }
+        }
+    }
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    for row in &mut rows {
+        row.resize(width, None);
+    }
+    rows
+}
+
+/// `6  accept4(3, {…}) = 4  ⟨…⟩` → (`accept4`, Some(3)): the call's name and the descriptor it was made on.
+fn name_and_fd(text: &str) -> (&str, Option<i32>) {
+    let call = text.trim_start().trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    let Some((name, rest)) = call.split_once('(') else { return ("", None) };
+    let first = rest.split([',', ')']).next().unwrap_or("");
+    (name, first.trim().parse().ok())
+}
+
+/// The state cell of one row: a column per socket track; on the row where a state was read, its chip with its
+/// name (and its descriptor); below it, a band of the same colour, with the name again, to the next reading.
+fn band_cell(bands: &[Option<Band>]) -> Markup {
+    html! {
+        @if bands.iter().any(Option::is_some) {
+            div.tracks {
+                @for band in bands {
+                    @match band {
+                        Some(b) if b.read_here => {
+                            div class={ "track chip " (state_class(&b.state)) } data-state=(b.state) data-fd=(b.fd)
+                                title={ "fd " (b.fd) ": " (b.state) ", as the kernel's table reported it right \
+                                         after this call" } {
+                                span.fd { "fd " (b.fd) } " " (b.state)
+                            }
+                        }
+                        Some(b) => {
+                            div class={ "track band " (state_class(&b.state)) } data-band=(b.state) data-fd=(b.fd)
+                                title={ "fd " (b.fd) ": " (b.state) " as read after call " (b.read_after) "; it may \
+                                         have changed since" } {
+                                span { (b.state) }
+                            }
+                        }
+                        None => { div.track {} }
+                    }
+                }
+            }
         }
     }
 }
@@ -357,8 +452,8 @@ h2 { font-size: 16px; margin: 24px 0 8px; }
 code, pre, .line { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 .defs { position: absolute; }
 .row { display: grid; grid-template-columns: 7rem minmax(0, 1fr) 13rem minmax(0, 1fr) 7rem; }
-.us-server .row { grid-template-columns: 1rem minmax(0, 0.55fr) 13rem minmax(0, 1.45fr) 8rem; }
-.us-client .row { grid-template-columns: 8rem minmax(0, 1.45fr) 13rem minmax(0, 0.55fr) 1rem; }
+.us-server .row { grid-template-columns: 1rem minmax(0, 0.55fr) 13rem minmax(0, 1.45fr) 12rem; }
+.us-client .row { grid-template-columns: 12rem minmax(0, 1.45fr) 13rem minmax(0, 0.55fr) 1rem; }
 .lane { padding: 2px 8px; min-height: 6px; }
 .lane.client { border-right: 4px solid var(--lane); background: #f3f6fb; }
 .lane.server { border-left: 4px solid var(--lane); background: #f6f3fb; }
@@ -378,7 +473,14 @@ details summary { cursor: pointer; font-family: ui-monospace, monospace; font-si
 details.received summary { color: var(--recv); }
 details.sent summary { color: var(--sent); }
 details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto; font-size: 11px; }
-.st { padding: 2px 4px; }
+.st { padding: 0 4px; display: flex; }
+.tracks { display: flex; gap: 2px; flex: 1; }
+.track { flex: 1 1 0; min-width: 0; }
+.track.chip { align-self: flex-start; margin: 3px 0; padding: 3px 1px; }
+.track.chip .fd { display: block; font-weight: 400; font-size: 9px; }
+.track.band { opacity: .55; font: 9px/1 ui-monospace, monospace; overflow: hidden; white-space: nowrap;
+  padding: 2px 1px; border-left: 1px solid #0006; border-right: 1px solid #0006; }
+.track.band span { display: block; overflow: hidden; text-overflow: ellipsis; }
 .chip { font: 600 11px/1.2 ui-monospace, monospace; padding: 3px 4px; margin-top: 4px; border-radius: 3px;
   text-align: center; overflow-wrap: anywhere; border: 1px solid #0006; }
 .s-listen { background: #0072b2; color: #fff; }
@@ -403,8 +505,8 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
   @page { size: A4; margin: 10mm; }
   body { font-size: 9pt; padding: 0; max-width: none; }
   .row { break-inside: avoid; }
-  .us-server .row { grid-template-columns: 0.5rem minmax(0, 0.5fr) 8rem minmax(0, 1.5fr) 5.5rem; }
-  .us-client .row { grid-template-columns: 5.5rem minmax(0, 1.5fr) 8rem minmax(0, 0.5fr) 0.5rem; }
+  .us-server .row { grid-template-columns: 0.5rem minmax(0, 0.5fr) 8rem minmax(0, 1.5fr) 8rem; }
+  .us-client .row { grid-template-columns: 8rem minmax(0, 1.5fr) 8rem minmax(0, 0.5fr) 0.5rem; }
   .lane.client, .lane.server { background: none; }
   .chip, .call { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   code, pre, .line, .py { font-size: 7.5pt; }
@@ -414,6 +516,49 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn call(number: u64, text: &str, state: Option<&str>) -> Item {
+        Item::Call {
+            number: Some(number),
+            text: text.into(),
+            failed: false,
+            state: state.map(String::from),
+            dumps: vec![],
+        }
+    }
+
+    #[test]
+    fn bands_run_from_each_reading_to_the_next_and_end_at_close_and_at_an_unread_shutdown() {
+        let items = [
+            call(4, "4  listen(3, 1) = 0  ⟨LISTEN⟩", Some("LISTEN")),
+            Item::Python { blog: true, text: ">>> s.accept()".into() },
+            call(6, "6  accept4(3, …) = 4  ⟨LISTEN; fd 4: ESTABLISHED⟩", Some("LISTEN; fd 4: ESTABLISHED")),
+            call(7, "7  recvfrom(4, buf, 4096, 0, NULL, NULL) = 68", None),
+            call(8, "8  shutdown(4, SHUT_RDWR) = 0", None),
+            call(9, "9  close(4) = 0  ⟨TIME_WAIT⟩", Some("TIME_WAIT")),
+            call(10, "10  close(3) = 0", None),
+            Item::Note("after".into()),
+        ];
+        let rows = bands(&items);
+        let shown = |row: &Vec<Option<Band>>| -> Vec<String> {
+            row.iter()
+                .map(|b| {
+                    b.as_ref()
+                        .map_or("-".into(), |b| format!("{}{}{}", b.fd, if b.read_here { "!" } else { ":" }, b.state))
+                })
+                .collect()
+        };
+        let all: Vec<Vec<String>> = rows.iter().map(shown).collect();
+        assert_eq!(all[0], ["3!LISTEN", "-"]);
+        assert_eq!(all[1], ["3:LISTEN", "-"]);
+        assert_eq!(all[2], ["3!LISTEN", "4!ESTABLISHED"]);
+        assert_eq!(all[3], ["3:LISTEN", "4:ESTABLISHED"]);
+        // The shutdown's row still has the band; after it, the state changed unread: no band.
+        assert_eq!(all[4], ["3:LISTEN", "4:ESTABLISHED"]);
+        assert_eq!(all[5], ["3:LISTEN", "4!TIME_WAIT"]);
+        assert_eq!(all[6], ["3:LISTEN", "-"]);
+        assert_eq!(all[7], ["-", "-"], "closed: no band after");
+    }
 
     #[test]
     fn a_peers_bytes_reach_the_page_only_as_text() {

@@ -72,7 +72,7 @@ fn assert_in_order(dom: &str, lines: &[&str]) {
 /// The elements the page is made of: nothing that runs or loads (no script, img, link, iframe, object…).
 const ELEMENTS: &[&str] = &[
     "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "svg", "defs", "marker", "path", "line", "header",
-    "h1", "h2", "p", "code", "main", "div", "strong", "details", "summary", "pre", "section",
+    "h1", "h2", "p", "code", "main", "div", "span", "strong", "details", "summary", "pre", "section",
 ];
 
 /// The page refers to nothing on the network and has no script: every tag in the file (a `<` starts one, since
@@ -187,6 +187,18 @@ fn html_page_shows_every_call_in_order_every_segment_and_both_lanes() {
     assert_eq!(dom.matches("data-call=\"").count(), calls.len(), "one box per numbered call");
     assert!(dom.contains("◀ received 68 bytes"), "{dom}");
     assert!(dom.contains("0000:   47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a"), "{dom}");
+
+    // The state bands: a state read is a chip with its name; the band under it, to the socket's next reading, has
+    // the name too. The listener's first, then the connection's.
+    let mut from = 0;
+    for attr in
+        ["data-state=\"LISTEN\"", "data-band=\"LISTEN\"", "data-state=\"ESTABLISHED\"", "data-band=\"ESTABLISHED\""]
+    {
+        let at = dom[from..].find(attr).unwrap_or_else(|| panic!("no {attr} after byte {from}:\n{dom}"));
+        from += at + attr.len();
+    }
+    let read = transcript.matches('⟨').count();
+    assert!(dom.matches("data-state=\"").count() >= read, "a chip for each state read: {transcript}");
 
     // Both lanes, in the pixels. Measured: the client's lane fills about a quarter of the left half, the server's
     // more than half of the right half; a page without lanes has none of either colour.
