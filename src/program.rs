@@ -260,7 +260,9 @@ fn open_capture(options: &Options) -> Result<(Option<Capture>, Option<String>), 
                 listens on or connects to, caught by hhttpp's own capture socket (AF_PACKET, opened before the \
                 program started; strace traces the program, not hhttpp, so its calls are not here). Each is placed \
                 by the kernel's time stamp against strace's: above a call's line, before it began (and, for a call \
-                that waits for the other side, while it waited); under it, while it ran. seq and ack count from each \
+                that waits for the other side, while it waited); under it, while it ran. The two clocks differ by a \
+                few milliseconds, so under a call, \"at call N\" means from its start to 5 ms after its end (and the 25 ms \
+                strace holds the program after the calls it holds), unless the next call began sooner. seq and ack count from each \
                 side's first sequence number."
         .to_string();
     Ok((Some(capture), Some(note)))
@@ -454,8 +456,9 @@ struct Program {
     /// it is the one it left, and the program's output that came meanwhile.
     pending: Option<Pending>,
     queued: Vec<(&'static str, Piece)>,
-    /// `--packets`: the capture on `lo`.
+    /// `--packets`: the capture on `lo`, and the last call's end and place, for the segments under its line.
     capture: Option<Capture>,
+    under: Option<(SystemTime, Place)>,
 }
 
 /// A call whose TCP state was read at once, not while strace held the program: the state is shown only if the
@@ -555,6 +558,7 @@ impl Program {
             pending: None,
             queued: Vec::new(),
             capture: None,
+            under: None,
         }
     }
 
@@ -968,13 +972,12 @@ impl Program {
             state: state.as_deref(),
         };
         self.print(|t| t.call(&line))?;
-        match (call.returned_at, waits) {
-            (Some(returned), false) if self.capture.is_some() => {
-                let place = Place::During { number, name: call.name.clone() };
-                self.wire_lines(until(returned, held), &place)
-            }
-            _ => Ok(()),
+        // Under the line: what crossed while it ran, printed once the next call's start bounds it.
+        if let (Some(returned), false, Some(_)) = (call.returned_at, waits, &self.capture) {
+            let end = stamp(returned) + CLOCKS + if held { HOLD } else { Duration::ZERO };
+            self.under = Some((end, Place::At { number, name: call.name.clone() }));
         }
+        Ok(())
     }
 
     /// `--packets`: before call `number`'s line, the segments that crossed before it began, and for a call that
@@ -1019,12 +1022,21 @@ impl Program {
                 capture.read_from(peer, call.moved());
             }
         }
-        if let Some(entered) = call.entered_at {
-            self.wire_lines(stamp(entered), &Place::Before { number, name: call.name.clone() })?;
+        // The last call's segments first: up to this call's start, or a little after its own end.
+        let entered = call.entered_at.map(stamp);
+        if let Some((end, place)) = self.under.take() {
+            let end = entered.map_or(end, |entered| end.min(entered));
+            self.wire_lines(end, &place)?;
         }
+        if let Some(entered) = entered {
+            self.wire_lines(entered, &Place::Before { number, name: call.name.clone() })?;
+        }
+        // A call that waits for the other side: what came while it waited, above its line. Exactly to its return
+        // (and strace's hold after it, in which its thread makes no call): what comes after may be the next call's.
         match (call.returned_at, waits) {
             (Some(returned), true) => {
-                self.wire_lines(until(returned, held), &Place::During { number, name: call.name.clone() })
+                let end = stamp(returned) + if held { HOLD } else { Duration::ZERO };
+                self.wire_lines(end, &Place::At { number, name: call.name.clone() })
             }
             _ => Ok(()),
         }
@@ -1040,6 +1052,9 @@ impl Program {
     /// `--packets`: after the program, the last segments (the peer's last ACKs and FINs), what they tell, and the
     /// pcapng file written out.
     fn finish_capture(&mut self) -> Result<(), Error> {
+        if let Some((end, place)) = self.under.take() {
+            self.wire_lines(end, &place)?;
+        }
         let Some(mut capture) = self.capture.take() else { return Ok(()) };
         capture.settle(Duration::from_millis(100), SETTLE);
         let last = self.record.stats().calls;
@@ -1654,13 +1669,14 @@ fn state_or_gone(d: &Descriptor) -> Option<String> {
 /// came while they waited (the handshake before `accept4` returns, the request before `recvfrom` does) is what
 /// made them return.
 fn waits_for_the_peer(name: &str) -> bool {
-    matches!(name, "accept" | "accept4" | "connect" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
+    matches!(name, "accept" | "accept4" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
 }
 
 /// The end of a call that returned at `returned` (strace's `-ttt` time), with strace's hold after it when `held`.
-fn until(returned: f64, held: bool) -> SystemTime {
-    stamp(returned) + if held { HOLD } else { Duration::ZERO }
-}
+/// How far the kernel's stamps on the segments a call sent may come after strace's stamp of the call's return:
+/// measured here from 19 µs to 2 ms (and more on a loaded machine). A segment stamped that little after a call is
+/// placed with it ("at call N").
+const CLOCKS: Duration = Duration::from_millis(5);
 
 /// A time in strace's `-ttt` form (seconds since the epoch) as the kernel's stamps on segments are kept.
 fn stamp(seconds: f64) -> SystemTime {

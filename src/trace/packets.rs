@@ -117,6 +117,9 @@ pub enum Place {
     During { number: u64, name: String },
     /// Before the lesson's first call.
     First,
+    /// `hhttpp trace`: between call `number`'s start and a little after its end, as strace's clock and the
+    /// kernel's tell (they differ by a few milliseconds).
+    At { number: u64, name: String },
 }
 
 /// The thread that reads the capture socket while the lesson's calls block (a long `sendall`, an `accept4`), so
@@ -927,6 +930,7 @@ fn describe(place: &Place) -> String {
         Place::During { number, name } => format!("during call {number} ({name})"),
         Place::After { number } => format!("after call {number}"),
         Place::First => "before the first call".into(),
+        Place::At { number, name } => format!("at call {number} ({name})"),
     }
 }
 

@@ -280,10 +280,10 @@ fn a_traced_curl_has_its_handshake_with_its_connect() {
     assert_eq!(done.status.code(), Some(0), "{transcript}");
     let syn = line_of(&transcript, "wire: the program → server  SYN  seq 0");
     let connect = line_of(&transcript, "  connect(");
-    assert!(syn < connect, "{transcript}");
+    assert!(syn > connect, "under its line: {transcript}");
     let handshake = transcript.lines().find(|l| l.contains("the handshake: ")).unwrap_or_default();
     assert!(
-        handshake.contains("SYN, SYN-ACK, ACK, all three during call ") && handshake.ends_with("(connect)"),
+        handshake.contains("SYN, SYN-ACK, ACK, all three at call ") && handshake.ends_with("(connect)"),
         "{transcript}"
     );
     assert!(transcript.contains("client (the program)"), "the picture's lane: {transcript}");
