@@ -211,20 +211,11 @@ fn capture(
     if !common.packets && common.pcap.is_none() {
         return Ok((Err(()), None));
     }
-    let mut capture = match trace::packets::Capture::open() {
-        Ok(capture) => capture,
-        Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
-            let note = format!("{}; this run shows no segments", trace::packets::NEEDS);
-            return Ok((Err(()), Some(note)));
-        }
-        Err(err) => return Err(Error::io("open the --packets capture on lo", err)),
+    let title = format!("hhttpp lesson {}, captured on lo", lesson.name);
+    let Some(capture) = trace::packets::Capture::for_run(common.pcap.as_deref(), &title)? else {
+        let note = format!("{}; this run shows no segments", trace::packets::NEEDS);
+        return Ok((Err(()), Some(note)));
     };
-    if let Some(path) = &common.pcap {
-        let title = format!("hhttpp lesson {}, captured on lo", lesson.name);
-        capture
-            .write_pcap(path, &title)
-            .map_err(|err| Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err))?;
-    }
     let note = format!(
         "--packets: the lines marked wire: are TCP segments on lo, caught by hhttpp's own capture socket, not the \
          lesson's: socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, htons(ETH_P_ALL)) moved to fd {}, bound \

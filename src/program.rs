@@ -242,20 +242,11 @@ fn open_capture(options: &Options) -> Result<(Option<Capture>, Option<String>), 
     if !options.packets && options.pcap.is_none() {
         return Ok((None, None));
     }
-    let mut capture = match Capture::open() {
-        Ok(capture) => capture,
-        Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
-            return Ok((None, Some(format!("{}; this run shows no segments", crate::trace::packets::NEEDS))));
-        }
-        Err(err) => return Err(Error::io("open the --packets capture on lo", err)),
+    let title = format!("hhttpp trace: {}, captured on lo", options.command.join(" "));
+    let Some(mut capture) = Capture::for_run(options.pcap, &title)? else {
+        return Ok((None, Some(format!("{}; this run shows no segments", crate::trace::packets::NEEDS))));
     };
     capture.of_the_program();
-    if let Some(path) = options.pcap {
-        let title = format!("hhttpp trace: {}, captured on lo", options.command.join(" "));
-        capture
-            .write_pcap(path, &title)
-            .map_err(|err| Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err))?;
-    }
     let note = "--packets: the lines marked wire: are TCP segments on lo, to or from the addresses the program \
                 listens on or connects to, caught by hhttpp's own capture socket (AF_PACKET, opened before the \
                 program started; strace traces the program, not hhttpp, so its calls are not here). Each is placed \

@@ -360,6 +360,22 @@ impl Capture {
         Ok(Capture::reading(fd))
     }
 
+    /// `--packets` (or `--pcap`): the capture for a run titled `title`, writing to `pcap` if named; `None` when
+    /// the kernel refuses it (no `CAP_NET_RAW`: say [`NEEDS`]), `Err` for any other failure, said in words.
+    pub fn for_run(pcap: Option<&Path>, title: &str) -> Result<Option<Capture>, crate::error::Error> {
+        let mut capture = match Capture::open() {
+            Ok(capture) => capture,
+            Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => return Ok(None),
+            Err(err) => return Err(crate::error::Error::io("open the --packets capture on lo", err)),
+        };
+        if let Some(path) = pcap {
+            capture.write_pcap(path, title).map_err(|err| {
+                crate::error::Error::io(format!("create the --pcap file {:?}", path.display().to_string()), err)
+            })?;
+        }
+        Ok(Some(capture))
+    }
+
     /// A capture that reads `fd`.
     fn reading(fd: OwnedFd) -> Capture {
         Capture {
