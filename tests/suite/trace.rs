@@ -352,18 +352,24 @@ fn curl(url: &str) -> Vec<u8> {
     out.stdout
 }
 
-#[test]
-fn python_http_server_with_threads_stopped_by_ctrl_c() {
-    if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
-        return;
-    }
+/// `python3 -m http.server` (a thread per request) under `hhttpp trace`, serving a page from a folder of its own;
+/// the job, the page's URL, and the folder (kept while the test runs).
+fn traced_http_server() -> (std::process::Child, String, tempfile::TempDir) {
     let port = free_port();
     let dir = crate::common::temp_dir();
     std::fs::write(dir.path().join("index.html"), "<h1>Hello World</h1>").expect("a page");
     let root = dir.path().to_str().expect("a path").to_string();
     let p = port.to_string();
     let child = start_job(&["python3", "-m", "http.server", &p, "--bind", "127.0.0.1", "--directory", &root], port);
-    let url = format!("http://127.0.0.1:{port}/index.html");
+    (child, format!("http://127.0.0.1:{port}/index.html"), dir)
+}
+
+#[test]
+fn python_http_server_with_threads_stopped_by_ctrl_c() {
+    if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
+        return;
+    }
+    let (child, url, _dir) = traced_http_server();
     let got = [curl(&url), curl(&url)];
     // Our readiness probe and the two curls: three connections, each closed by its thread.
     let (code, transcript) = ctrl_c(child, 3);
@@ -385,13 +391,7 @@ fn many_connections_are_counted_and_only_the_last_three_drawn() {
     if !tools() || !crate::common::have(crate::common::Need::Curl, "curl", "--version") {
         return;
     }
-    let port = free_port();
-    let dir = crate::common::temp_dir();
-    std::fs::write(dir.path().join("index.html"), "<h1>Hello World</h1>").expect("a page");
-    let root = dir.path().to_str().expect("a path").to_string();
-    let p = port.to_string();
-    let child = start_job(&["python3", "-m", "http.server", &p, "--bind", "127.0.0.1", "--directory", &root], port);
-    let url = format!("http://127.0.0.1:{port}/index.html");
+    let (child, url, _dir) = traced_http_server();
     // More connections than strace holds accept for (8 a thread): the later accepts are read at once instead.
     for _ in 0..11 {
         curl(&url);
