@@ -450,6 +450,8 @@ struct Program {
     /// `--packets`: the capture on `lo`, and the last call's end and place, for the segments under its line.
     capture: Option<Capture>,
     under: Option<(SystemTime, Place)>,
+    /// Segments the clocks cannot place between the last call and this one, printed under this one's line.
+    either: Option<(SystemTime, Place)>,
 }
 
 /// A call whose TCP state was read at once, not while strace held the program: the state is shown only if the
@@ -550,6 +552,7 @@ impl Program {
             queued: Vec::new(),
             capture: None,
             under: None,
+            either: None,
         }
     }
 
@@ -963,6 +966,9 @@ impl Program {
             state: state.as_deref(),
         };
         self.print(|t| t.call(&line))?;
+        if let Some((end, either)) = self.either.take() {
+            self.wire_lines(end, &either)?;
+        }
         // Under the line: what crossed while it ran, printed once the next call's start bounds it.
         if let (Some(returned), false, Some(_)) = (call.returned_at, waits, &self.capture) {
             let end = stamp(returned) + CLOCKS + if held { HOLD } else { Duration::ZERO };
@@ -1016,8 +1022,21 @@ impl Program {
         // The last call's segments first: up to this call's start, or a little after its own end.
         let entered = call.entered_at.map(stamp);
         if let Some((end, place)) = self.under.take() {
-            let end = entered.map_or(end, |entered| end.min(entered));
-            self.wire_lines(end, &place)?;
+            self.wire_lines(entered.map_or(end, |entered| end.min(entered)), &place)?;
+            // Stamped after this call began and within the last one's margin: the clocks cannot say whose.
+            // (At most to this call's return: what came after it may be a later call's.)
+            let end = call.returned_at.map_or(end, |returned| end.min(stamp(returned)));
+            if let (Some(entered), Place::At { number: last, name: last_name }) = (entered, &place)
+                && entered < end
+            {
+                let either = Place::Either { first: (*last, last_name.clone()), second: (number, call.name.clone()) };
+                // Under this call's line, unless it is one that waits (its own segments go above it).
+                if waits {
+                    self.wire_lines(end, &either)?;
+                } else {
+                    self.either = Some((end, either));
+                }
+            }
         }
         if let Some(entered) = entered {
             self.wire_lines(entered, &Place::Before { number, name: call.name.clone() })?;

@@ -120,6 +120,8 @@ pub enum Place {
     /// `hhttpp trace`: between call `number`'s start and a little after its end, as strace's clock and the
     /// kernel's tell (they differ by a few milliseconds).
     At { number: u64, name: String },
+    /// `hhttpp trace`: stamped after call `second` began but within call `first`'s margin: either's.
+    Either { first: (u64, String), second: (u64, String) },
 }
 
 /// The thread that reads the capture socket while the lesson's calls block (a long `sendall`, an `accept4`), so
@@ -947,6 +949,9 @@ fn describe(place: &Place) -> String {
         Place::After { number } => format!("after call {number}"),
         Place::First => "before the first call".into(),
         Place::At { number, name } => format!("at call {number} ({name})"),
+        Place::Either { first: (a, a_name), second: (b, b_name) } => {
+            format!("at call {a} ({a_name}) or call {b} ({b_name}): the clocks cannot tell which")
+        }
     }
 }
 

