@@ -1682,7 +1682,6 @@ fn waits_for_the_peer(name: &str) -> bool {
     matches!(name, "accept" | "accept4" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
 }
 
-/// The end of a call that returned at `returned` (strace's `-ttt` time), with strace's hold after it when `held`.
 /// How far the kernel's stamps on the segments a call sent may come after strace's stamp of the call's return:
 /// measured here from 19 µs to 2 ms (and more on a loaded machine). A segment stamped that little after a call is
 /// placed with it ("at call N").

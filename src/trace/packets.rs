@@ -811,7 +811,7 @@ impl Capture {
                         None => lines.push(format!("  no FIN from {} was seen", who(!first_us))),
                     }
                 }
-                _ => lines.push("  no FIN or RST was seen: the connection was still open".into()),
+                _ => lines.push("  no FIN or RST was seen while the capture ran".into()),
             }
             let retrans = conn.retransmissions;
             if retrans > 0 {
