@@ -13,23 +13,40 @@ use std::path::Path;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::format::plural;
 use super::packets::Segment;
 use super::record::Direction;
 use super::transcript::{CallLine, Gap, Transcript};
 
-/// One thing on the timeline, in the order the transcript printed it.
+/// One thing on the timeline, in the order the transcript printed it. `lane`: which of our lanes it is on.
 #[derive(Debug)]
 enum Item {
     /// A line of Python: the blog's own (`>>>`) or ours (`ours>`), as the transcript marks it.
-    Python { blog: bool, text: String },
+    Python { lane: usize, blog: bool, text: String },
     /// A numbered call (or a library call, `number` `None`): its transcript line, and what it moved.
-    Call { number: Option<u64>, text: String, failed: bool, state: Option<String>, dumps: Vec<Dump> },
-    /// A remark of the lesson's.
-    Note(String),
-    /// A TCP segment on `lo`; `waited` is the waiting call (`accept4`, `recvfrom`: number, name) whose line came
-    /// right after it, with nothing between: the capture is read as that call returns, so the segment crossed
-    /// before it returned, the kernel's work (the handshake before `accept4` returns).
+    Call { lane: usize, number: Option<u64>, text: String, failed: bool, state: Option<String>, dumps: Vec<Dump> },
+    /// A remark; `lane` `None`: across all our lanes (a traced program's output, which any of its processes may
+    /// have written).
+    Note { lane: Option<usize>, text: String },
+    /// A TCP segment on `lo`; `waited` is the waiting call (`accept4`, `recvfrom`, `read`…: number, name) whose
+    /// line came after it, with only Python lines and such segments between: the segments above a waiting call's
+    /// line crossed before it returned, the kernel's work (the handshake before `accept4` returns).
     Segment { segment: Segment, waited: Option<(u64, String)> },
+}
+
+impl Item {
+    /// About how many bytes of the page it makes: what [`PAGE_TEXT`] counts.
+    fn size(&self) -> usize {
+        let markup = 200;
+        markup
+            + match self {
+                Item::Python { text, .. } | Item::Note { text, .. } => text.len(),
+                Item::Call { text, dumps, .. } => {
+                    text.len() + dumps.iter().map(|d| d.label.len() + d.rows.len() + markup).sum::<usize>()
+                }
+                Item::Segment { segment, .. } => 2 * segment.line.len() + segment.label.len(),
+            }
+    }
 }
 
 /// The bytes one call moved: the transcript's preview line, and its hex dump.
@@ -43,17 +60,47 @@ struct Dump {
 /// Notes longer than this many characters are folded into a `<details>`.
 const NOTE_FOLD: usize = 200;
 
-/// The timeline of one lesson, kept while it runs and written out by [`write`](Page::write).
+/// The page keeps about this many bytes of text; past them it keeps nothing more and counts what it leaves out (a
+/// server traced for hours makes a transcript of gigabytes: its page stays small enough for a browser).
+const PAGE_TEXT: usize = 1 << 20;
+
+/// `hhttpp trace`: a lane for each of the first this many processes; the calls of later ones share one more lane.
+const LANES: usize = 4;
+
+/// What the page left out once it had [`PAGE_TEXT`]: counted, and said at its end.
+#[derive(Debug, Default)]
+struct LeftOut {
+    full: bool,
+    calls: u64,
+    segments: u64,
+    other: u64,
+}
+
+/// The timeline of one lesson (or one traced program), kept while it runs and written out by
+/// [`write`](Page::write).
 pub struct Page {
     /// The file, made before the lesson's first call so that a path we cannot write fails at once.
     file: std::fs::File,
     title: String,
+    /// The lesson's text, after the timeline (none for `hhttpp trace`).
     lesson_text: &'static str,
-    /// True when the lesson is the server (the peer is the client), false for `fetch`.
-    we_are_server: bool,
+    /// Whose calls these are: "the lesson" or "the program".
+    voice: &'static str,
+    /// The peer's lane: its heading, and whether it is on the left (the lesson is the server, or a traced
+    /// program: its processes' lanes go to the right) or on the right (`fetch`: the lesson is the client).
+    peer: String,
+    peer_left: bool,
+    /// Our lanes' headings: the lesson's one, or one per traced process.
+    lanes: Vec<String>,
+    /// Processes whose calls went to the last lane, once there were [`LANES`].
+    crowded: u64,
+    /// The lane new items go on.
+    current: usize,
     items: Vec<Item>,
     /// While a long `sendall` is summarised, its last call (as the transcript holds it).
     held: Option<Vec<Item>>,
+    kept: usize,
+    left_out: LeftOut,
 }
 
 /// Renders with the transcript's own printer, colour off, without `--full-dump`: the text the transcript shows.
@@ -64,19 +111,70 @@ pub fn plain(f: impl FnOnce(&mut Transcript<Vec<u8>>) -> io::Result<()>) -> Stri
     String::from_utf8_lossy(&t.into_inner()).into_owned()
 }
 
+/// The calls that wait for the peer: a segment printed just before one's line crossed while it waited, or before.
+fn waits(name: &str) -> bool {
+    matches!(name, "accept" | "accept4" | "recvfrom" | "recv" | "read" | "readv" | "recvmsg" | "recvmmsg")
+}
+
 impl Page {
     /// A page to be written to `path` (created now), for the lesson titled `title` whose text is `lesson_text`.
     pub fn create(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> io::Result<Page> {
+        let (us, peer) = if we_are_server {
+            ("server (us: the lesson's calls)", "client (the peer: another process, its calls are not traced here)")
+        } else {
+            ("client (us: the lesson's calls)", "server (the peer: its calls are not traced here)")
+        };
+        let mut page = Page::open(path, title, peer, we_are_server)?;
+        page.lesson_text = lesson_text;
+        page.lanes.push(us.to_string());
+        Ok(page)
+    }
+
+    /// A page for `hhttpp trace`: the peers' lane on the left, and a lane per process of the program's, added by
+    /// [`lane`](Self::lane) as each makes its first call.
+    pub fn for_program(path: &Path, title: &str) -> io::Result<Page> {
+        let peers = "the peers: the other ends of the program's connections (their calls are not traced)";
+        let mut page = Page::open(path, title, peers, true)?;
+        page.voice = "the program";
+        Ok(page)
+    }
+
+    fn open(path: &Path, title: &str, peer: &str, peer_left: bool) -> io::Result<Page> {
         Ok(Page {
             // Out of the lesson's way, as the capture and the pcapng file are: the lesson's sockets keep their
             // numbers (3 for the listener, 4 for the connection).
             file: std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(std::fs::File::create(path)?, 102)?),
             title: title.to_string(),
-            lesson_text,
-            we_are_server,
+            lesson_text: "",
+            voice: "the lesson",
+            peer: peer.to_string(),
+            peer_left,
+            lanes: Vec::new(),
+            crowded: 0,
+            current: 0,
             items: Vec::new(),
             held: None,
+            kept: 0,
+            left_out: LeftOut::default(),
         })
+    }
+
+    /// A lane for one more process, headed `heading`; past [`LANES`] of them, the one lane they all share.
+    pub fn lane(&mut self, heading: String) -> usize {
+        if self.lanes.len() < LANES {
+            self.lanes.push(heading);
+        } else {
+            if self.lanes.len() == LANES {
+                self.lanes.push(String::new());
+            }
+            self.crowded += 1;
+        }
+        self.lanes.len() - 1
+    }
+
+    /// What comes next goes on `lane`.
+    pub fn on(&mut self, lane: usize) {
+        self.current = lane;
     }
 
     fn push(&mut self, item: Item) {
@@ -88,41 +186,69 @@ impl Page {
                 }
                 held.push(item);
             }
-            None => self.items.push(item),
+            None => self.keep(item),
         }
+    }
+
+    /// Keeps `item`, unless the page has its [`PAGE_TEXT`]: from then on, every item is only counted.
+    fn keep(&mut self, item: Item) {
+        let size = item.size();
+        if self.left_out.full || self.kept + size > PAGE_TEXT {
+            self.left_out.full = true;
+            match item {
+                Item::Call { .. } => self.left_out.calls += 1,
+                Item::Segment { .. } => self.left_out.segments += 1,
+                _ => self.left_out.other += 1,
+            }
+            return;
+        }
+        self.kept += size;
+        self.items.push(item);
     }
 
     /// A line of Python, marked as the transcript marks it.
     pub fn python(&mut self, line: &str) {
         let text = plain(|t| t.python(line)).trim().to_string();
-        self.push(Item::Python { blog: text.starts_with(">>>"), text });
+        self.push(Item::Python { lane: self.current, blog: text.starts_with(">>>"), text });
     }
 
     /// A numbered call, its line as the transcript prints it.
     pub fn call(&mut self, call: &CallLine) {
         let text = plain(|t| t.call(call)).trim().to_string();
         let (failed, state) = (call.failed, call.state.map(str::to_string));
-        if matches!(call.name, "accept4" | "recvfrom") {
+        if waits(call.name) {
+            // Back to the last call, over the Python lines: what the kernel did on its own (a handshake, an ACK, the
+            // peer's bytes), not what a call of ours sent (bytes, a FIN), which stops the run.
             let items = self.held.as_mut().unwrap_or(&mut self.items);
             for item in items.iter_mut().rev() {
-                let Item::Segment { waited, .. } = item else { break };
-                *waited = Some((call.number, call.name.to_string()));
+                match item {
+                    Item::Python { .. } => {}
+                    Item::Segment { segment, .. }
+                        if segment.from_us && segment.label != "SYN-ACK" && segment.label != "ACK" =>
+                    {
+                        break;
+                    }
+                    Item::Segment { waited, .. } => *waited = Some((call.number, call.name.to_string())),
+                    _ => break,
+                }
             }
         }
-        self.push(Item::Call { number: Some(call.number), text, failed, state, dumps: Vec::new() });
+        let lane = self.current;
+        self.push(Item::Call { lane, number: Some(call.number), text, failed, state, dumps: Vec::new() });
     }
 
     /// A C library function (`getaddrinfo`), shown but not numbered.
     pub fn library_call(&mut self, name: &str, args: &str, result: &str) {
         let text = plain(|t| t.library_call(name, args, result)).trim().to_string();
-        self.push(Item::Call { number: None, text, failed: false, state: None, dumps: Vec::new() });
+        let lane = self.current;
+        self.push(Item::Call { lane, number: None, text, failed: false, state: None, dumps: Vec::new() });
     }
 
     /// The bytes a `sendfile` moved, as the transcript says it.
     pub fn sent_from_file(&mut self, file_fd: i32, total: u64) {
         let text = plain(|t| t.sent_from_file(file_fd, total));
         if !text.trim().is_empty() {
-            self.push(Item::Note(text.trim().to_string()));
+            self.note(text.trim());
         }
     }
 
@@ -134,9 +260,15 @@ impl Page {
         })
     }
 
-    /// A note between calls.
+    /// A note between calls, on the current lane.
     pub fn note(&mut self, text: &str) {
-        self.push(Item::Note(text.to_string()));
+        self.push(Item::Note { lane: Some(self.current), text: text.to_string() });
+    }
+
+    /// A line the traced program printed (already escaped), across its lanes: any of its processes may have
+    /// written it.
+    pub fn output(&mut self, text: &str) {
+        self.push(Item::Note { lane: None, text: text.to_string() });
     }
 
     /// A segment the capture printed.
@@ -144,18 +276,28 @@ impl Page {
         self.push(Item::Segment { segment, waited: None });
     }
 
-    /// The bytes the last call moved, rendered as the transcript renders them (payloads over 1 KiB lose their
-    /// middle, so the page stays small whatever a lesson sends).
-    pub fn data(&mut self, direction: Direction, bytes: &[u8]) {
-        let text = plain(|t| t.data(direction, bytes, bytes.len() as u64));
+    /// The bytes the last call moved (`bytes`: those seen of its `total`), rendered as the transcript renders them
+    /// (payloads over 1 KiB lose their middle, so the page stays small whatever a peer sends).
+    pub fn data(&mut self, direction: Direction, bytes: &[u8], total: u64) {
+        let text = plain(|t| t.data(direction, bytes, total));
         let mut lines = text.lines();
         let Some(label) = lines.next() else { return };
         let rows: Vec<&str> = lines.map(str::trim).collect();
         let dump = Dump { direction, label: label.trim().to_string(), rows: rows.join("\n") };
-        let items = self.held.as_mut().unwrap_or(&mut self.items);
+        let size = dump.label.len() + dump.rows.len();
+        let lane = self.current;
+        let (items, counted) = match self.held.as_mut() {
+            Some(held) => (held, false),
+            None => (&mut self.items, true),
+        };
         match items.last_mut() {
-            Some(Item::Call { dumps, .. }) => dumps.push(dump),
-            _ => items.push(Item::Note(format!("{}\n{}", dump.label, dump.rows))),
+            Some(Item::Call { dumps, .. }) if !counted || (!self.left_out.full && self.kept + size <= PAGE_TEXT) => {
+                self.kept += if counted { size } else { 0 };
+                dumps.push(dump);
+            }
+            // The dump of a call the page left out, or over its size.
+            Some(Item::Call { .. }) | None if counted && self.left_out.full => self.left_out.other += 1,
+            _ => self.push(Item::Note { lane: Some(lane), text: format!("{}\n{}", dump.label, dump.rows) }),
         }
     }
 
@@ -168,9 +310,9 @@ impl Page {
     pub fn release(&mut self, gap_note: String) {
         let Some(held) = self.held.take() else { return };
         if !gap_note.trim().is_empty() {
-            self.items.push(Item::Note(gap_note.trim().to_string()));
+            self.keep(Item::Note { lane: Some(self.current), text: gap_note.trim().to_string() });
         }
-        self.items.extend(held);
+        held.into_iter().for_each(|item| self.keep(item));
     }
 
     /// Writes the page, with `closing` (the account of the wire, the aftermath, the diagram and the summary, as the
@@ -182,13 +324,56 @@ impl Page {
         file.flush()
     }
 
-    fn render(&self, closing: &str) -> Markup {
-        let (client, server) = if self.we_are_server {
-            ("client (the peer: another process, its calls are not traced here)", "server (us: the lesson's calls)")
+    /// The page's columns, left to right.
+    fn columns(&self) -> Vec<Column> {
+        let ours = (0..self.lanes.len().max(1)).flat_map(|i| [Column::Lane(i), Column::States(i)]);
+        if self.peer_left {
+            [Column::Peer, Column::Wire].into_iter().chain(ours).collect()
         } else {
-            ("client (us: the lesson's calls)", "server (the peer: its calls are not traced here)")
+            // The lesson as the client: its states on the far left, beside its lane.
+            let mut ours: Vec<Column> = ours.collect();
+            ours.reverse();
+            ours.extend([Column::Wire, Column::Peer]);
+            ours
+        }
+    }
+
+    /// The grid of every row, for the screen and for A4: the lanes share the width, the state columns and the
+    /// wire have their own.
+    fn grid(&self) -> String {
+        let many = self.lanes.len() > 1;
+        let template = |wire: &str, states: &str, print: bool| -> String {
+            let columns: Vec<String> = self
+                .columns()
+                .into_iter()
+                .map(|column| match column {
+                    Column::Peer if many => "minmax(0, 0.4fr)".to_string(),
+                    Column::Peer if print => "minmax(0, 0.5fr)".to_string(),
+                    Column::Peer => "minmax(0, 0.55fr)".to_string(),
+                    Column::Wire => wire.to_string(),
+                    Column::Lane(_) if many => "minmax(0, 1fr)".to_string(),
+                    Column::Lane(_) if print => "minmax(0, 1.5fr)".to_string(),
+                    Column::Lane(_) => "minmax(0, 1.45fr)".to_string(),
+                    Column::States(_) => states.to_string(),
+                })
+                .collect();
+            columns.join(" ")
         };
+        let (wire, states) = if many { ("10rem", "7rem") } else { ("13rem", "12rem") };
+        let (print_wire, print_states) = if many { ("6rem", "5rem") } else { ("8rem", "8rem") };
+        format!(
+            ".row {{ grid-template-columns: {}; }}\n.row > .across {{ grid-column: 3 / -1; }}\n\
+             @media print {{ .row {{ grid-template-columns: {}; }} }}\n",
+            template(wire, states, false),
+            template(print_wire, print_states, true)
+        )
+    }
+
+    fn render(&self, closing: &str) -> Markup {
         let segments = self.items.iter().filter(|i| matches!(i, Item::Segment { .. })).count();
+        let lanes = self.lanes.len().max(1);
+        let bands: Vec<Vec<Vec<Option<Band>>>> = (0..lanes).map(|lane| bands(&self.items, lane)).collect();
+        let program = self.voice == "the program";
         html! {
             (DOCTYPE)
             html lang="en" {
@@ -196,7 +381,7 @@ impl Page {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title.lines().next().unwrap_or("hhttpp")) }
-                    style { (PreEscaped(CSS)) }
+                    style { (PreEscaped(CSS)) (PreEscaped(self.grid())) }
                 }
                 body {
                     // The arrowhead every segment's arrow ends in.
@@ -212,66 +397,123 @@ impl Page {
                         h1 { (self.title.lines().next().unwrap_or("")) }
                         @for line in self.title.lines().skip(1) { p.sub { (line) } }
                         p.how {
-                            "Time goes down. Each box is one system call the lesson really made, with the kernel's \
-                             answer, and the Python line above it (" code { ">>>" } ": the blog's own; "
-                            code { "ours>" } ": ours). Open a call to see its bytes (a payload over 1 KiB shows its \
-                             start and its end, as the transcript does without --full-dump). A coloured chip beside a call is \
-                             its socket's TCP state, as the kernel's table reported it right after the call; the band below it, \
-                             in the same colour and with the same name, runs until that socket's state was read again \
-                             (it may have changed between two readings: a peer's FIN does that unseen), and ends at \
-                             the socket's close, or at a shutdown after which its state was not read."
+                            @if program {
+                                "Time goes down. Each box is one system call the program made on a TCP socket, as \
+                                 strace reported it, with the kernel's answer; each process has its lane (its \
+                                 threads' calls too, marked with their ids). The program's output, which any of \
+                                 its processes may have written, runs across their lanes."
+                            } @else {
+                                "Time goes down. Each box is one system call the lesson really made, with the \
+                                 kernel's answer, and the Python line above it (" code { ">>>" } ": the blog's own; "
+                                code { "ours>" } ": ours)."
+                            }
+                            " Open a call to see its bytes (a payload over 1 KiB shows its start and its end, as the \
+                             transcript does without --full-dump). A coloured chip beside a call is its socket's TCP \
+                             state, as the kernel's table reported it after the call; the band below it, in the \
+                             same colour and with the same name, runs until that socket's state was read again on \
+                             the lane (it may have changed between two readings: a peer's FIN does that unseen), \
+                             and ends at the socket's close, or at a shutdown after which its state was not read."
                             @if segments > 0 {
-                                " Each arrow is a TCP segment captured on lo (--packets), drawn where it was seen."
+                                " Each arrow is a TCP segment captured on lo (--packets), drawn where it was seen"
+                                @if program {
+                                    ", between the peers' lane and the program's: a segment goes between two \
+                                     sockets, whichever process holds them. Its line says at which call it was seen"
+                                }
+                                "."
                             } @else {
                                 " No segments were captured in this run (--packets, as root, draws them)."
                             }
                         }
                     }
-                    main class={ "timeline " @if self.we_are_server { "us-server" } @else { "us-client" } } {
+                    main class={ "timeline " @if self.peer_left { "peer-left" } @else { "peer-right" } } {
                         div.row.lanes {
-                            div.st {}
-                            div.lane.client { strong { (client) } }
-                            div.wire {}
-                            div.lane.server { strong { (server) } }
-                            div.st {}
+                            @for column in self.columns() {
+                                @match column {
+                                    Column::Peer => div class={ "lane peer " (self.side(true)) } {
+                                        strong { (self.peer) }
+                                    },
+                                    Column::Lane(i) => div class={ "lane ours " (self.side(false)) } data-lane=(i) {
+                                        strong { (self.heading(i)) }
+                                    },
+                                    _ => div {},
+                                }
+                            }
                         }
-                        @for (item, bands) in self.items.iter().zip(bands(&self.items)) { (self.row(item, &bands)) }
+                        @for (row, item) in self.items.iter().enumerate() {
+                            (self.row(item, &bands.iter().map(|lane| lane[row].as_slice()).collect::<Vec<_>>()))
+                        }
+                        @if self.left_out.full {
+                            div.row { div.whole.note.left-out { (self.left_out_note()) } }
+                        }
                     }
                     section.closing {
                         h2 { "How it ended" }
                         pre { (closing.trim_end()) }
                     }
-                    section.lesson {
-                        h2 { "The lesson" }
-                        pre { (self.lesson_text) }
+                    @if !self.lesson_text.is_empty() {
+                        section.lesson {
+                            h2 { "The lesson" }
+                            pre { (self.lesson_text) }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// One timeline row: five cells, the client's state, the client's lane, the wire, the server's lane, the
-    /// server's state. Our items go on our lane.
-    fn row(&self, item: &Item, bands: &[Option<Band>]) -> Markup {
-        let state = band_cell(bands);
-        let ours = match item {
-            Item::Segment { segment, waited } => {
-                return segment_row(segment, waited.as_ref(), self.we_are_server, &state);
-            }
-            Item::Python { blog, text } => {
+    /// The class of a lane's side: the left lanes' colour, or the right ones'.
+    fn side(&self, peer: bool) -> &'static str {
+        if peer == self.peer_left { "left" } else { "right" }
+    }
+
+    /// Lane `i`'s heading.
+    fn heading(&self, i: usize) -> String {
+        match self.lanes.get(i) {
+            Some(heading) if !heading.is_empty() => heading.clone(),
+            Some(_) => format!(
+                "{} more processes: each call names its pid (the page has a lane for the first {LANES})",
+                self.crowded
+            ),
+            None => String::new(),
+        }
+    }
+
+    fn left_out_note(&self) -> String {
+        let LeftOut { calls, segments, other, .. } = self.left_out;
+        format!(
+            "The page ends here: it keeps about {} MiB of text, and the transcript has the rest ({}, {} and {} \
+             more).",
+            PAGE_TEXT >> 20,
+            plural(calls, "call", "calls"),
+            plural(segments, "segment", "segments"),
+            plural(other, "note or dump", "notes and dumps")
+        )
+    }
+
+    /// One timeline row: a cell per column; an item goes on its lane, the states of each lane beside it.
+    fn row(&self, item: &Item, bands: &[&[Option<Band>]]) -> Markup {
+        let lane_of = |item: &Item| match item {
+            Item::Python { lane, .. } | Item::Call { lane, .. } => Some(*lane),
+            Item::Note { lane, .. } => lane.or((self.lanes.len() <= 1).then_some(0)),
+            Item::Segment { .. } => None,
+        };
+        let across = matches!(item, Item::Note { .. }) && lane_of(item).is_none();
+        let content = match item {
+            Item::Segment { segment, waited } => return self.segment_row(segment, waited.as_ref(), bands),
+            Item::Python { blog, text, .. } => {
                 html! { div class={ "py" @if *blog { " blog" } } { (text) } }
             }
             // A long note (what --packets is) folds away, its first words showing, so the calls stay together.
-            Item::Note(text) if text.chars().count() > NOTE_FOLD => html! {
+            Item::Note { text, .. } if text.chars().count() > NOTE_FOLD => html! {
                 details.note {
                     summary { (text.chars().take(NOTE_FOLD / 2).collect::<String>()) "…" }
                     (text)
                 }
             },
-            Item::Note(text) => html! { div.note { (text) } },
-            Item::Call { number, text, failed, dumps, .. } => html! {
+            Item::Note { text, .. } => html! { div.note { (text) } },
+            Item::Call { lane, number, text, failed, dumps, .. } => html! {
                 div class={ "call" @if *failed { " failed" } @if number.is_none() { " library" } }
-                    id=[number.map(|n| format!("call-{n}"))] data-call=[number] {
+                    id=[number.map(|n| format!("call-{n}"))] data-call=[number] data-lane=(lane) {
                     code.line { (text) }
                     @for dump in dumps {
                         details class={ "dump " (direction_class(dump.direction)) } {
@@ -282,42 +524,66 @@ impl Page {
                 }
             },
         };
+        if across {
+            return html! { div.row { div.lane.peer {} div.wire {} div.across.output { (content) } } };
+        }
+        let lane = lane_of(item);
         html! {
             div.row {
-                @if self.we_are_server {
-                    div.st {} div.lane.client {} div.wire {} div.lane.server { (ours) } div.st { (state) }
-                } @else {
-                    div.st { (state) } div.lane.client { (ours) } div.wire {} div.lane.server {} div.st {}
+                @for column in self.columns() {
+                    @match column {
+                        Column::Peer => div class={ "lane peer " (self.side(true)) } {},
+                        Column::Wire => div.wire {},
+                        Column::Lane(i) => div class={ "lane ours " (self.side(false)) } {
+                            @if lane == Some(i) { (content) }
+                        },
+                        Column::States(i) => div.st { (band_cell(bands.get(i).copied().unwrap_or_default())) },
+                    }
+                }
+            }
+        }
+    }
+
+    /// A segment: an arrow from its sender's lane to its receiver's, slanting down, labelled with flags and length.
+    ///
+    /// A segment printed just before a waiting call's line is labelled as the kernel's work, done before that call
+    /// returned.
+    fn segment_row(&self, segment: &Segment, waited: Option<&(u64, String)>, bands: &[&[Option<Band>]]) -> Markup {
+        // Rightwards when the left side sent it.
+        let rightwards = segment.from_us != self.peer_left;
+        let (x1, x2) = if rightwards { ("2", "98%") } else { ("98%", "2") };
+        html! {
+            div.row.segment {
+                @for column in self.columns() {
+                    @match column {
+                        Column::Peer => div class={ "lane peer " (self.side(true)) } {},
+                        Column::Lane(_) => div class={ "lane ours " (self.side(false)) } {},
+                        Column::States(i) => div.st { (band_cell(bands.get(i).copied().unwrap_or_default())) },
+                        Column::Wire => div.wire title=(segment.line) {
+                            div class={ "seg-label " @if rightwards { "right" } @else { "left" } } { (segment.label) }
+                            @if let Some((number, name)) = waited {
+                                div.kernel data-kernel=(number) {
+                                    "the kernel's work: it crossed before call " (number) " (" (name) ") returned"
+                                }
+                            }
+                            svg.arrow data-segment="" width="100%" height="22" aria-label=(segment.line) {
+                                line x1=(x1) y1="3" x2=(x2) y2="19" marker-end="url(#head)" {}
+                            }
+                        },
+                    }
                 }
             }
         }
     }
 }
 
-/// A segment: an arrow from its sender's lane to its receiver's, slanting down, labelled with flags and length.
-///
-/// A segment printed just before a waiting call's line is labelled as the kernel's work, done before that call
-/// returned.
-fn segment_row(segment: &Segment, waited: Option<&(u64, String)>, we_are_server: bool, bands: &Markup) -> Markup {
-    let (x1, x2) = if segment.to_server { ("2", "98%") } else { ("98%", "2") };
-    let (left, right) = if we_are_server { (html! {}, bands.clone()) } else { (bands.clone(), html! {}) };
-    html! {
-        div.row.segment {
-            div.st { (left) } div.lane.client {}
-            div.wire title=(segment.line) {
-                div class={ "seg-label " @if segment.to_server { "right" } @else { "left" } } { (segment.label) }
-                @if let Some((number, name)) = waited {
-                    div.kernel data-kernel=(number) {
-                        "the kernel's work: it crossed before call " (number) " (" (name) ") returned"
-                    }
-                }
-                svg.arrow data-segment="" width="100%" height="22" aria-label=(segment.line) {
-                    line x1=(x1) y1="3" x2=(x2) y2="19" marker-end="url(#head)" {}
-                }
-            }
-            div.lane.server {} div.st { (right) }
-        }
-    }
+/// A column of the timeline: the peer's lane, the wire between, one of our lanes, or its states.
+#[derive(Clone, Copy)]
+enum Column {
+    Peer,
+    Wire,
+    Lane(usize),
+    States(usize),
 }
 
 /// One socket's TCP state on one row of the timeline: the state last read, whether it was read on this row (the
@@ -331,13 +597,14 @@ struct Band {
     read_after: u64,
 }
 
-/// The state bands of every row: for each item, one slot per socket track (the same slots on every row, so that a
-/// socket's band stays in its column), `None` where no socket's state is known.
+/// The state bands of `lane` on every row: for each item, one slot per socket track (the same slots on every row,
+/// so that a socket's band stays in its column), `None` where no socket's state is known.
 ///
-/// Only states the transcript printed are used: a band begins where a call's state was read and runs to the next
-/// reading of the same socket; it ends after the socket's close, and after a shutdown that read no state (the
-/// state changes there, and we did not see to what).
-fn bands(items: &[Item]) -> Vec<Vec<Option<Band>>> {
+/// Only states the transcript printed on the lane's calls are used: a band begins where a call's state was read
+/// and runs to the next reading of the same socket; it ends after the socket's close, and after a shutdown that
+/// read no state (the state changes there, and we did not see to what). (A descriptor names a socket in one
+/// process: a lane's bands are its process's.)
+fn bands(items: &[Item], lane: usize) -> Vec<Vec<Option<Band>>> {
     let mut slots: Vec<Option<Band>> = Vec::new();
     let mut rows = Vec::with_capacity(items.len());
     for item in items {
@@ -345,7 +612,9 @@ fn bands(items: &[Item]) -> Vec<Vec<Option<Band>>> {
         for band in slots.iter_mut().flatten() {
             band.read_here = false;
         }
-        if let Item::Call { number: Some(number), text, failed, state, .. } = item {
+        if let Item::Call { lane: on, number: Some(number), text, failed, state, .. } = item
+            && *on == lane
+        {
             let (name, fd) = name_and_fd(text);
             // `LISTEN; fd 4: ESTABLISHED` (accept4): the listener's, then the new connection's.
             for part in state.iter().flat_map(|s| s.split("; ")).filter(|p| !p.is_empty()) {
@@ -451,14 +720,16 @@ h2 { font-size: 16px; margin: 24px 0 8px; }
 .how { color: #333; max-width: 90ch; }
 code, pre, .line { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 .defs { position: absolute; }
-.row { display: grid; grid-template-columns: 7rem minmax(0, 1fr) 13rem minmax(0, 1fr) 7rem; }
-.us-server .row { grid-template-columns: 1rem minmax(0, 0.55fr) 13rem minmax(0, 1.45fr) 12rem; }
-.us-client .row { grid-template-columns: 12rem minmax(0, 1.45fr) 13rem minmax(0, 0.55fr) 1rem; }
+.row { display: grid; }
 .lane { padding: 2px 8px; min-height: 6px; }
-.lane.client { border-right: 4px solid var(--lane); background: #f3f6fb; }
-.lane.server { border-left: 4px solid var(--lane); background: #f6f3fb; }
+.lane.left { border-right: 4px solid var(--lane); background: #f3f6fb; }
+.lane.right { border-left: 4px solid var(--lane); background: #f6f3fb; }
 .lanes .lane { padding: 8px; font-size: 15px; }
-.lanes .lane.client { text-align: right; }
+.lanes .lane.left { text-align: right; }
+.across.output { border-left: 4px solid var(--lane); border-top: 1px dashed #bbb; border-bottom: 1px dashed #bbb;
+  padding: 2px 8px; }
+.left-out { padding: 8px; }
+.row > .whole { grid-column: 1 / -1; }
 .py { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; color: var(--py); margin-top: 6px;
   white-space: pre-wrap; overflow-wrap: anywhere; }
 .py.blog { font-weight: 600; }
@@ -505,9 +776,7 @@ details pre { margin: 4px 0; padding: 4px; background: #f4f4f4; overflow-x: auto
   @page { size: A4; margin: 10mm; }
   body { font-size: 9pt; padding: 0; max-width: none; }
   .row { break-inside: avoid; }
-  .us-server .row { grid-template-columns: 0.5rem minmax(0, 0.5fr) 8rem minmax(0, 1.5fr) 8rem; }
-  .us-client .row { grid-template-columns: 8rem minmax(0, 1.5fr) 8rem minmax(0, 0.5fr) 0.5rem; }
-  .lane.client, .lane.server { background: none; }
+  .lane { background: none; }
   .chip, .call { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   code, pre, .line, .py { font-size: 7.5pt; }
 }
@@ -519,6 +788,7 @@ mod tests {
 
     fn call(number: u64, text: &str, state: Option<&str>) -> Item {
         Item::Call {
+            lane: 0,
             number: Some(number),
             text: text.into(),
             failed: false,
@@ -531,15 +801,15 @@ mod tests {
     fn bands_run_from_each_reading_to_the_next_and_end_at_close_and_at_an_unread_shutdown() {
         let items = [
             call(4, "4  listen(3, 1) = 0  ⟨LISTEN⟩", Some("LISTEN")),
-            Item::Python { blog: true, text: ">>> s.accept()".into() },
+            Item::Python { lane: 0, blog: true, text: ">>> s.accept()".into() },
             call(6, "6  accept4(3, …) = 4  ⟨LISTEN; fd 4: ESTABLISHED⟩", Some("LISTEN; fd 4: ESTABLISHED")),
             call(7, "7  recvfrom(4, buf, 4096, 0, NULL, NULL) = 68", None),
             call(8, "8  shutdown(4, SHUT_RDWR) = 0", None),
             call(9, "9  close(4) = 0  ⟨TIME_WAIT⟩", Some("TIME_WAIT")),
             call(10, "10  close(3) = 0", None),
-            Item::Note("after".into()),
+            Item::Note { lane: Some(0), text: "after".into() },
         ];
-        let rows = bands(&items);
+        let rows = bands(&items, 0);
         let shown = |row: &Vec<Option<Band>>| -> Vec<String> {
             row.iter()
                 .map(|b| {
@@ -570,7 +840,7 @@ mod tests {
         let line =
             CallLine { number: 7, who: "", name: "recvfrom", args: "4, buf", result: "78", failed: false, state: None };
         page.call(&line);
-        page.data(Direction::Received, hostile);
+        page.data(Direction::Received, hostile, hostile.len() as u64);
         page.note("the request: GET /<script>alert(1)</script>");
         page.write("summary with <img src=x>").expect("write the page");
         let html = std::fs::read_to_string(&path).expect("read the page");
@@ -583,11 +853,11 @@ mod tests {
     }
 
     fn segment(label: &str) -> Segment {
-        Segment { to_server: true, label: label.into(), line: format!("wire: client → us  {label}") }
+        Segment { from_us: false, label: label.into(), line: format!("wire: client → us  {label}") }
     }
 
     #[test]
-    fn segments_printed_just_before_accept4_are_the_kernels_work() {
+    fn segments_printed_just_before_accept4_are_the_kernels_work_and_our_bytes_are_not() {
         let dir = tempfile::tempdir().expect("a temp folder");
         let path = dir.path().join("page.html");
         let mut page = Page::create(&path, "t", "", true).expect("the page");
@@ -599,11 +869,53 @@ mod tests {
         page.segment(segment("SYN"));
         page.segment(segment("ACK"));
         page.call(&call(5, "accept4"));
+        // Bytes of ours, a call's work: not the kernel's, even before a waiting call.
+        page.segment(Segment { from_us: true, ..segment("PSH-ACK, 5 bytes") });
+        page.python("client_connection.recv(4096)");
+        page.call(&call(6, "recvfrom"));
         page.write("").expect("write the page");
         let html = std::fs::read_to_string(&path).expect("read the page");
         // Only the two segments right before accept4's line, not the one before listen.
         assert_eq!(html.matches("data-kernel=\"5\"").count(), 2, "{html}");
         assert_eq!(html.matches("data-kernel=").count(), 2, "{html}");
         assert!(html.contains("before call 5 (accept4) returned"), "{html}");
+    }
+    #[test]
+    fn a_long_run_keeps_the_page_small_and_says_what_it_left_out() {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let path = dir.path().join("page.html");
+        let mut page = Page::for_program(&path, "hhttpp trace: a server traced for long").expect("the page");
+        // Six processes: four lanes of their own, and one the last two share.
+        let lanes: Vec<usize> = (0..6).map(|pid| page.lane(format!("pid {pid}"))).collect();
+        assert_eq!(lanes, [0, 1, 2, 3, 4, 4]);
+        let bytes = vec![b'x'; 4096];
+        for number in 1..=2000 {
+            page.on(lanes[number as usize % 6]);
+            let line = CallLine {
+                number,
+                who: "",
+                name: "sendto",
+                args: "4, buf",
+                result: "4096",
+                failed: false,
+                state: None,
+            };
+            page.call(&line);
+            page.data(Direction::Sent, &bytes, bytes.len() as u64);
+            page.segment(segment("PSH-ACK, 4096 bytes"));
+        }
+        page.write("").expect("write the page");
+        let html = std::fs::read_to_string(&path).expect("read the page");
+        assert!(html.len() < 2_000_000, "{} bytes", html.len());
+        let kept = html.matches("data-call=").count() as u64;
+        assert!(kept > 100, "{kept} calls kept");
+        let segments = html.matches("data-segment=").count() as u64;
+        let said = format!(
+            "the transcript has the rest ({}, {}",
+            plural(2000 - kept, "call", "calls"),
+            plural(2000 - segments, "segment", "segments")
+        );
+        assert!(html.contains(&said), "{said}: {}", &html[html.len() - 3000..]);
+        assert!(html.contains("2 more processes: each call names its pid"), "the shared lane's heading");
     }
 }

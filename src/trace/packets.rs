@@ -311,8 +311,8 @@ pub struct Capture {
 /// One printed segment, as `--html` draws it: an arrow between the lanes.
 #[derive(Clone, Debug)]
 pub struct Segment {
-    /// True when it went from the client to the server.
-    pub to_server: bool,
+    /// True when our side sent it (the lesson's, or the traced program's), false when the peer did.
+    pub from_us: bool,
     /// Its flags and payload length: `PSH-ACK, 68 bytes`.
     pub label: String,
     /// Its transcript line: `wire: client → us  SYN  seq 0  win 65495`.
@@ -745,7 +745,7 @@ impl Capture {
             self.hidden += 1;
             return None;
         }
-        self.drawn.push(Segment { to_server, label, line: text.clone() });
+        self.drawn.push(Segment { from_us, label, line: text.clone() });
         Some(text)
     }
 

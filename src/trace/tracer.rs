@@ -281,7 +281,7 @@ impl Tracer {
     /// The bytes one call moved, counted and dumped.
     pub fn data(&self, direction: Direction, bytes: &[u8]) -> Result<(), Error> {
         self.record.borrow_mut().data(direction, bytes.len() as u64);
-        self.page(|page| page.data(direction, bytes));
+        self.page(|page| page.data(direction, bytes, bytes.len() as u64));
         self.print(|t| t.data(direction, bytes, bytes.len() as u64))
     }
 
