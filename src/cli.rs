@@ -65,6 +65,10 @@ pub enum Command {
         /// Also write those segments to FILE as pcapng, for Wireshark or tcpdump -r (implies --packets)
         #[arg(long, value_name = "FILE")]
         pcap: Option<PathBuf>,
+        /// Also draw the run as one self-contained HTML page in FILE: a lane per process, the calls, their bytes,
+        /// the segments
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// The program and its arguments, after --
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<String>,

@@ -79,9 +79,9 @@ pub fn run(cli: cli::Cli) -> Result<u8, Error> {
             let options = check::Options { lesson, against: &against, path: path.as_deref(), timeout, exact, color };
             if check::run(&options)? { Ok(0) } else { Err(Error::CheckFailed) }
         }
-        Command::Trace { compare, file, full_dump, packets, pcap, command } => {
-            let (file, pcap) = (file.as_deref(), pcap.as_deref());
-            let options = program::Options { command: &command, compare, file, full_dump, color, packets, pcap };
+        Command::Trace { compare, file, full_dump, packets, pcap, html, command } => {
+            let (file, pcap, html) = (file.as_deref(), pcap.as_deref(), html.as_deref());
+            let options = program::Options { command: &command, compare, file, full_dump, color, packets, pcap, html };
             // The program's own status (0 to 255), or 1 when --compare found differences.
             Ok(u8::try_from(program::run(&options)?).unwrap_or(1))
         }

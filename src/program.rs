@@ -27,6 +27,7 @@ use crate::judge::{self, Ending};
 use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
+use crate::trace::html::{self, Page};
 use crate::trace::packets::{Capture, Place};
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
@@ -63,6 +64,8 @@ pub struct Options<'a> {
     /// `--packets`: show the TCP segments on `lo` beside the calls; `--pcap FILE`: also write them as pcapng.
     pub packets: bool,
     pub pcap: Option<&'a Path>,
+    /// `--html FILE`: also draw the run as a page, a lane per process.
+    pub html: Option<&'a Path>,
 }
 
 /// What came in, from strace or from the program.
@@ -108,6 +111,27 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     // The capture is opened before the program starts, so that no segment of it is missed; it is close-on-exec
     // (the program does not inherit it) and strace traces the program, not us, so none of its calls are shown.
     let (capture, needs) = open_capture(options)?;
+    let heading = format!(
+        "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
+         on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table, read \
+         at these moments: after the first {HELD} listen, accept and connect calls of each thread, while \
+         strace holds the program ({} ms after each); after later ones, a shutdown and a connection's first \
+         read and first write, at once, shown only when the program's next call began after we read it; after the \
+         close of a socket's last descriptor, when we came to it (no entry: the kernel had dropped the socket). The \
+         peer can move a state on at any time (its FIN makes ours CLOSE_WAIT). Not shown when we could not read it \
+         in time",
+        escape(options.command.join(" ").as_bytes()),
+        HOLD.as_millis()
+    );
+    // Made before the program starts, so that a path we cannot write fails at once; close-on-exec, out of the
+    // program's way.
+    let page = match options.html {
+        Some(path) => Some(
+            Page::for_program(path, &heading)
+                .map_err(|err| Error::io(format!("create the --html page {:?}", path.display().to_string()), err))?,
+        ),
+        None => None,
+    };
     // strace's report comes over one end of a socketpair, which strace has as its stderr. Nobody can open an
     // anonymous socket by a path (not even /proc/PID/fd/N), so a traced program cannot write calls into it. The
     // program itself must not inherit it: a shell of ours, traced as the program's first moments, puts the
@@ -162,19 +186,8 @@ pub fn run(options: &Options) -> Result<i32, Error> {
     let mut program = Program::new(Transcript::new(io::stdout(), options.color, options.full_dump), first);
     program.keep_calls = compare.is_some();
     program.capture = capture;
-    program.print(|t| {
-        t.heading(&format!(
-            "hhttpp trace: {}, under strace\nevery numbered line is a call the program made on a TCP socket; calls \
-             on files and terminals are left out.\n⟨STATE⟩: the socket's TCP state in the kernel's table, read \
-             at these moments: after the first {HELD} listen, accept and connect calls of each thread, while \
-             strace holds the program ({} ms after each); after later ones, a shutdown and a connection's first \
-             read and first write, at once, shown only when the program's next call began after we read it; after the close of a socket's last descriptor, when \
-             we came to it (no entry: the kernel had dropped the socket). The peer can move a state on at any time (its FIN \
-             makes ours CLOSE_WAIT). Not shown when we could not read it in time",
-            escape(options.command.join(" ").as_bytes()),
-            HOLD.as_millis()
-        ))
-    })?;
+    program.page = page;
+    program.print(|t| t.heading(&heading))?;
     if let Some(needs) = needs {
         program.note(&needs)?;
     }
@@ -227,13 +240,18 @@ pub fn run(options: &Options) -> Result<i32, Error> {
         if interrupted { format!("{ending}, after Ctrl-C (hhttpp ends with 130, as a shell does)") } else { ending };
     program.finish_capture()?;
     program.finish(&ending)?;
-    if let Some((lesson, expected)) = compare {
-        let differences = program.compare(lesson, &expected)?;
-        if differences > 0 {
-            return Ok(1);
-        }
-    }
-    Ok(if interrupted { 130 } else { code })
+    let differences = match compare {
+        Some((lesson, expected)) => program.compare(lesson, &expected)?,
+        None => 0,
+    };
+    program.write_page()?;
+    Ok(if differences > 0 {
+        1
+    } else if interrupted {
+        130
+    } else {
+        code
+    })
 }
 
 /// `--packets` (or `--pcap`): the capture on `lo`, or none and the line that says why; or the note that tells
@@ -452,6 +470,11 @@ struct Program {
     under: Option<(SystemTime, Place)>,
     /// Segments the clocks cannot place between the last call and this one, printed under this one's line.
     either: Option<(SystemTime, Place)>,
+    /// `--html`: the page, each process's lane (by its table), and the end of the transcript, drawn under the
+    /// timeline.
+    page: Option<Page>,
+    lanes: HashMap<usize, usize>,
+    closing: String,
 }
 
 /// A call whose TCP state was read at once, not while strace held the program: the state is shown only if the
@@ -553,6 +576,9 @@ impl Program {
             capture: None,
             under: None,
             either: None,
+            page: None,
+            lanes: HashMap::new(),
+            closing: String::new(),
         }
     }
 
@@ -562,7 +588,35 @@ impl Program {
     }
 
     fn note(&mut self, text: &str) -> Result<(), Error> {
+        if let Some(page) = &mut self.page {
+            page.note(text);
+        }
         self.print(|t| t.note(text))
+    }
+
+    /// `--html`: what comes next on the page goes on the lane of the process whose table is `table` (made now, at
+    /// its first call shown).
+    fn on_lane(&mut self, table: usize, pid: u32) {
+        let Some(page) = &mut self.page else { return };
+        let lane = *self.lanes.entry(table).or_insert_with(|| {
+            // The kernel's word for the process a thread belongs to, while it runs.
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let tgid = status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok());
+            let first = self.first_pid.is_some_and(|first| self.tables[table].members.contains(&first));
+            let process = tgid.unwrap_or(pid);
+            page.lane(if first {
+                format!("the program (pid {process}): its calls")
+            } else {
+                format!("pid {process}: a process of the program's (strace followed it), its calls")
+            })
+        });
+        page.on(lane);
+    }
+
+    /// `--html`: writes the page, with the end of the transcript under its timeline.
+    fn write_page(&mut self) -> Result<(), Error> {
+        let Some(page) = &self.page else { return Ok(()) };
+        page.write(&self.closing).map_err(|err| Error::io("write the --html page", err))
     }
 
     /// A note said once per run.
@@ -580,10 +634,16 @@ impl Program {
             }
             return Ok(());
         }
+        if let Some(page) = &mut self.page {
+            page.output(html::plain(|t| t.program_output(stream, &piece.shown)).trim());
+        }
         self.print(|t| t.program_output(stream, &piece.shown))?;
         if piece.more > 0 {
             let more = format!("┆ … and {} more on that line, not shown", plural(piece.more, "byte", "bytes"));
-            self.note(&more)?;
+            if let Some(page) = &mut self.page {
+                page.output(&more);
+            }
+            self.print(|t| t.note(&more))?;
         }
         Ok(())
     }
@@ -625,6 +685,9 @@ impl Program {
         }
         if let Some(message) = line.strip_prefix("strace: ") {
             // strace's own diagnostics: labelled as strace's.
+            if let Some(page) = &mut self.page {
+                page.output(html::plain(|t| t.program_output("strace", message.as_bytes())).trim());
+            }
             return self.print(|t| t.program_output("strace", message.as_bytes()));
         }
         let (pid, rest) = strace::prefix(line);
@@ -965,6 +1028,10 @@ impl Program {
             failed: call.failed(),
             state: state.as_deref(),
         };
+        self.on_lane(shown.table, shown.pid);
+        if let Some(page) = &mut self.page {
+            page.call(&line);
+        }
         self.print(|t| t.call(&line))?;
         if let Some((end, either)) = self.either.take() {
             self.wire_lines(end, &either)?;
@@ -1056,7 +1123,17 @@ impl Program {
     fn wire_lines(&mut self, until: SystemTime, place: &Place) -> Result<(), Error> {
         let Some(capture) = self.capture.as_mut() else { return Ok(()) };
         let lines = capture.up_to(until, place);
+        self.drawn();
         self.print(|t| lines.iter().try_for_each(|line| t.note_unwrapped(line)))
+    }
+
+    /// `--packets`: the segments printed since the last time, drawn on the page (and let go without one).
+    fn drawn(&mut self) {
+        let Some(capture) = self.capture.as_mut() else { return };
+        let drawn = capture.take_drawn();
+        if let Some(page) = &mut self.page {
+            drawn.into_iter().for_each(|segment| page.segment(segment));
+        }
     }
 
     /// `--packets`: after the program, the last segments (the peer's last ACKs and FINs), what they tell, and the
@@ -1073,6 +1150,17 @@ impl Program {
         story.extend(capture.picture());
         let heading = format!("on the wire, {} TCP segments of the program's seen on lo:", capture.seen);
         capture.finish().map_err(|err| Error::io("write the --pcap file", err))?;
+        let drawn = capture.take_drawn();
+        if let Some(page) = &mut self.page {
+            drawn.into_iter().for_each(|segment| page.segment(segment));
+            self.closing.push_str(&heading);
+            self.closing.push('\n');
+            story.iter().for_each(|line| {
+                self.closing.push_str(line.trim_end());
+                self.closing.push('\n');
+            });
+            self.closing.push('\n');
+        }
         self.print(|t| {
             lines.iter().try_for_each(|line| t.note_unwrapped(line))?;
             t.line("")?;
@@ -1117,6 +1205,9 @@ impl Program {
         if call.failed() {
             return Ok(());
         }
+        if let Some(page) = &mut self.page {
+            page.data(Direction::Received, seen, n);
+        }
         self.print(|t| t.data(Direction::Received, seen, n))?;
         let flags = match call.name.as_str() {
             "recvfrom" | "recv" => call.arg(3),
@@ -1158,6 +1249,9 @@ impl Program {
             return Ok(());
         }
         let sent = &bytes[..(n as usize).min(bytes.len())];
+        if let Some(page) = &mut self.page {
+            page.data(Direction::Sent, sent, n);
+        }
         self.print(|t| t.data(Direction::Sent, sent, n))?;
         let asked: u64 = call.arg(2).and_then(|a| a.parse().ok()).unwrap_or(bytes.len() as u64);
         if n < asked && matches!(call.name.as_str(), "write" | "send" | "sendto") {
@@ -1474,6 +1568,7 @@ impl Program {
             return Ok(());
         }
         let who = self.who(pid);
+        self.on_lane(table, pid);
         let fds = left.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
         let sockets = plural(left.len() as u64, "socket", "sockets");
         let them = if left.len() == 1 { "it" } else { "them" };
@@ -1528,12 +1623,11 @@ impl Program {
             extra.push(format!("looked at {} with MSG_PEEK (counted when read)", plural(self.peeked, "byte", "bytes")));
         }
         extra.push(ending.to_string());
-        let record = &self.record;
-        self.transcript
-            .aftermath(&fates, record.forgotten_pairs())
-            .and_then(|()| self.transcript.diagram_of(record.events(), record.forgotten_connections(), "the program"))
-            .and_then(|()| self.transcript.summary(record.stats(), &extra))
-            .map_err(Error::Output)
+        if self.page.is_some() {
+            let text = html::plain(|t| closing(t, &fates, &self.record, &extra));
+            self.closing.push_str(&text);
+        }
+        closing(&mut self.transcript, &fates, &self.record, &extra).map_err(Error::Output)
     }
 
     /// `--compare LESSON`: the program's calls lined up with the lesson's steps, and its response with the
@@ -1595,17 +1689,32 @@ impl Program {
         } else {
             format!("{} from the lesson", plural(differences as u64, "difference", "differences"))
         };
+        if self.page.is_some() {
+            self.closing.push_str(&html::plain(|t| compared(t, lesson.name, &lines, &verdict)));
+        }
         self.print(|t| {
-            t.line("")?;
-            t.line(&format!("compared with hhttpp lesson {}:", lesson.name))?;
-            for line in &lines {
-                t.line(&format!("  {line}"))?;
-            }
-            t.line(&verdict)?;
+            compared(t, lesson.name, &lines, &verdict)?;
             t.flush()
         })?;
         Ok(differences)
     }
+}
+
+/// The end of the transcript: what the kernel keeps of each connection, the diagram, and the summary.
+fn closing<W: io::Write>(t: &mut Transcript<W>, fates: &[Fate], record: &Record, extra: &[String]) -> io::Result<()> {
+    t.aftermath(fates, record.forgotten_pairs())?;
+    t.diagram_of(record.events(), record.forgotten_connections(), "the program")?;
+    t.summary(record.stats(), extra)
+}
+
+/// `--compare`'s account: each step and the response, `✓` or `✗`, and the verdict.
+fn compared<W: io::Write>(t: &mut Transcript<W>, lesson: &str, lines: &[String], verdict: &str) -> io::Result<()> {
+    t.line("")?;
+    t.line(&format!("compared with hhttpp lesson {lesson}:"))?;
+    for line in lines {
+        t.line(&format!("  {line}"))?;
+    }
+    t.line(verdict)
 }
 
 /// Whether a line of strace's may concern a TCP socket. A program's start reads many files, and with `-xx -s 65536`

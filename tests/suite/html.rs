@@ -45,13 +45,20 @@ fn as_dom_text(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\u{a0}', "&nbsp;")
 }
 
-/// The transcript's numbered call lines (`  7  recvfrom(…) = 68`), trimmed.
+/// The transcript's numbered call lines (`  7  recvfrom(…) = 68`, or a traced thread's `12  [pid 9] read(…)`),
+/// trimmed.
 fn call_lines(transcript: &str) -> Vec<&str> {
     transcript
         .lines()
         .filter(|line| {
-            let mut words = line.split_whitespace();
-            words.next().is_some_and(|n| n.parse::<u64>().is_ok()) && words.next().is_some_and(|w| w.contains('('))
+            let mut words = line.split_whitespace().peekable();
+            if words.next().is_none_or(|n| n.parse::<u64>().is_err()) {
+                return false;
+            }
+            if words.peek() == Some(&"[pid") {
+                words.nth(1);
+            }
+            words.next().is_some_and(|w| w.contains('('))
         })
         .map(str::trim)
         .collect()
@@ -291,4 +298,77 @@ fn the_net_log_check_sees_a_page_that_loads_from_the_network() {
     fs::write(&page, "<main class=\"timeline\"><img src=\"http://127.0.0.1:9/x.png\"></main>").expect("a page");
     dom_of(&browser, &scratch, &page, &[]);
     assert_eq!(page_requests(&scratch), vec!["null".to_string()]);
+}
+
+/// `hhttpp trace --html` of a forking server (with `--packets` where we may capture), sent a hostile request: a
+/// lane per process, each call on its process's lane and in order, one arrow per segment line, the peer's bytes as
+/// text only, and nothing loaded from the network.
+#[test]
+fn a_trace_page_has_a_lane_per_process_every_call_on_its_own_and_the_peers_bytes_as_text() {
+    use std::io::{Read, Write};
+    if !(common::have(Need::Strace, "strace", "-V") && common::have(Need::Python3, "python3", "--version")) {
+        return;
+    }
+    let Some(browser) = browser() else { return };
+    let scratch = Scratch::new();
+    let page = scratch.path("trace.html");
+    let page_arg = page.to_str().expect("a UTF-8 temp path");
+    let capture = may_capture();
+    let mut args = vec!["trace", "--html", page_arg];
+    if capture {
+        args.push("--packets");
+    }
+    args.extend_from_slice(&["--", "python3", "tests/programs/forking_server.py"]);
+    let mut traced = Running::start(&args);
+    let mut client = std::net::TcpStream::connect(traced.address()).expect("connect");
+    client.set_read_timeout(Some(common::PATIENCE)).expect("timeout");
+    let request = b"GET /<script>alert(1)</script> HTTP/1.1\r\nHost: localhost\r\n\
+                    X-Evil: \"><img src=x onerror=alert(1)>\r\n\r\n";
+    client.write_all(request).expect("the request");
+    // The child answers 84 bytes, then reads until the client closes.
+    let mut reply = [0u8; 84];
+    client.read_exact(&mut reply).expect("the reply");
+    drop(client);
+    let done = traced.finish();
+    assert_eq!(done.status.code(), Some(0), "{}{}", done.stdout, done.stderr);
+    let transcript = done.stdout;
+    let html = fs::read_to_string(&page).expect("the page");
+    assert_self_contained(&html);
+    assert!(html.len() < 2_000_000, "{} bytes", html.len());
+    let dom = dom_of(&browser, &scratch, &page, &[]);
+    assert_eq!(page_requests(&scratch), Vec::<String>::new(), "the page made requests");
+
+    // Two lanes of the program's: its first process, and the child it forked.
+    assert!(dom.contains("data-lane=\"0\"><strong>the program (pid "), "{dom}");
+    assert!(dom.contains("data-lane=\"1\"><strong>pid "), "{dom}");
+    assert!(!dom.contains("data-lane=\"2\""), "two processes, two lanes:\n{dom}");
+    // Every numbered call in order, each on its process's lane: the child's are the lines marked [pid N].
+    let calls = call_lines(&transcript);
+    assert!(calls.len() >= 12, "{transcript}");
+    assert_in_order(&dom, &calls);
+    assert_eq!(dom.matches("data-call=\"").count(), calls.len(), "one box per numbered call");
+    for line in &calls {
+        let number = line.split_whitespace().next().expect("a number");
+        let lane = if line.contains("[pid ") { 1 } else { 0 };
+        let tag = format!("data-call=\"{number}\" data-lane=\"{lane}\"");
+        assert!(dom.contains(&tag), "call {number} is not on lane {lane}: {line}\n{dom}");
+    }
+    assert!(calls.iter().any(|l| l.contains("[pid ") && l.contains("sendmsg(4, msg, 0) = 84")), "{transcript}");
+
+    // The peer's bytes, as text only.
+    assert!(!dom.contains("<script"), "an element from the peer's bytes:\n{dom}");
+    assert!(!dom.contains("<img"), "an element from the peer's bytes:\n{dom}");
+    assert!(dom.contains("GET /&lt;script&gt;alert(1)&lt;/script&gt;"), "{dom}");
+
+    if !capture {
+        common::unavailable(Need::RawSockets);
+        return;
+    }
+    let segments: Vec<&str> =
+        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
+    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
+    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
+    assert_in_order(&dom, &segments);
+    // The handshake crossed before the accept4 returned: the kernel's work, said so.
+    assert!(dom.contains("the kernel's work: it crossed before call "), "{dom}");
 }
