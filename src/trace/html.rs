@@ -143,7 +143,7 @@ impl Page {
         Ok(Page {
             // Out of the lesson's way, as the capture and the pcapng file are: the lesson's sockets keep their
             // numbers (3 for the listener, 4 for the connection).
-            file: std::fs::File::from(rustix::io::fcntl_dupfd_cloexec(std::fs::File::create(path)?, 102)?),
+            file: super::files::create(path, 102)?,
             title: title.to_string(),
             lesson_text: "",
             voice: "the lesson",

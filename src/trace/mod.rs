@@ -10,11 +10,13 @@
 //! - [`packets`]: `--packets` and `--pcap`: the lesson's TCP segments captured on `lo`, beside the calls.
 //! - [`html`]: `--html FILE`: the same record drawn as a page, two lanes and time going down.
 //! - [`diagram`]: the sequence diagram drawn from the record.
+//! - [`files`]: the files a run writes (`--html`, `--pcap`), made out of the lesson's way.
 //! - [`style`]: the colour roles.
 //!
 //! This file only names the parts; none of them reaches back into it.
 
 pub mod diagram;
+pub mod files;
 pub mod format;
 pub mod html;
 pub mod packets;

@@ -1041,9 +1041,8 @@ fn set_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: libc::c_i
 
 /// A new pcapng file at `path`: its section (named after `title`) and the one interface, `lo`.
 fn pcapng(path: &Path, title: &str) -> io::Result<PcapNgWriter<BufWriter<File>>> {
-    let file = File::create(path)?;
     // Out of the lesson's way too, as the capture socket is: the lesson's sockets keep their numbers.
-    let file = File::from(file.as_fd().try_clone_to_owned_at_least(CAPTURE_FD + 1)?);
+    let file = super::files::create(path, CAPTURE_FD + 1)?;
     let file = BufWriter::new(file);
     let section = SectionHeaderBlock {
         endianness: pcap_file::Endianness::native(),

@@ -207,3 +207,40 @@ fn an_address_of_no_interface_here_is_refused_with_a_hint() {
     assert!(stdout.contains("= -1 EADDRNOTAVAIL (Cannot assign requested address)"), "{stdout}");
     assert!(stderr.contains("try --host 127.0.0.1"), "{stderr}");
 }
+
+/// `--html` and `--pcap` naming a FIFO that nobody reads: one clear line at once, status 1, not a run held before its
+/// first call (opening a FIFO to write waits for a reader).
+#[test]
+fn an_output_fifo_nobody_reads_is_refused_at_once() {
+    let dir = crate::common::temp_dir();
+    let fifo = dir.path().join("fifo");
+    let path = std::ffi::CString::new(fifo.to_str().expect("a UTF-8 temp path")).expect("no NUL");
+    // SAFETY: a plain mkfifo on a path of ours.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    // --pcap's file is made once the capture is open, which needs CAP_NET_RAW.
+    let options: &[&str] = if crate::packets::may_capture() { &["--html", "--pcap"] } else { &["--html"] };
+    for &option in options {
+        let child = hhttpp(&["lesson", "bind", "--port", "0", option, fifo.to_str().expect("UTF-8")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run hhttpp");
+        let pid = child.id() as i32;
+        let (send, ended) = std::sync::mpsc::channel();
+        std::thread::spawn(move || send.send(child.wait_with_output()));
+        let Ok(out) = ended.recv_timeout(crate::common::PATIENCE) else {
+            // SAFETY: our own child, which has not been waited for.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{option} FIFO: hhttpp still waits after {:?}", crate::common::PATIENCE);
+        };
+        let out = out.expect("hhttpp's output");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{option}: {stderr}");
+        assert!(
+            stderr.contains("it is a FIFO that no program reads yet (start its reader first)"),
+            "{option}: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("socket("), "{option}: no call before the refusal");
+    }
+}

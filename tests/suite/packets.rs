@@ -13,7 +13,7 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use crate::common::{self, Need, REQUEST, Running};
 
 /// Whether this process may capture on lo (root, or CAP_NET_RAW); says so through `unavailable` when not.
-fn may_capture() -> bool {
+pub(crate) fn may_capture() -> bool {
     // SAFETY: a plain socket call; the descriptor is closed at once.
     let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0) };
     if fd < 0 {
