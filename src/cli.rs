@@ -100,6 +100,7 @@ pub enum Command {
 const TRACE_HELP: &str = "Examples:
   hhttpp trace -- python3 my_server.py
   hhttpp trace --compare serve-text -- python3 my_server.py
+  sudo hhttpp trace --packets --html run.html -- python3 my_server.py   (the segments, and the run as a page)
 
 Needs strace (apt-get install strace). Exit status: the program's own; 1 when --compare finds differences.";
 

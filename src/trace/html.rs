@@ -133,7 +133,7 @@ impl Page {
     /// A page for `hhttpp trace`: the peers' lane on the left, and a lane per process of the program's, added by
     /// [`lane`](Self::lane) as each makes its first call.
     pub fn for_program(path: &Path, title: &str) -> io::Result<Page> {
-        let peers = "the peers: the other ends of the program's connections (their calls are not traced)";
+        let peers = "the peers: the other ends of its connections (not traced)";
         let mut page = Page::open(path, title, peers, true)?;
         page.voice = "the program";
         Ok(page)
@@ -347,7 +347,7 @@ impl Page {
                 .columns()
                 .into_iter()
                 .map(|column| match column {
-                    Column::Peer if many => "minmax(0, 0.4fr)".to_string(),
+                    Column::Peer if many => "minmax(6rem, 0.4fr)".to_string(),
                     Column::Peer if print => "minmax(0, 0.5fr)".to_string(),
                     Column::Peer => "minmax(0, 0.55fr)".to_string(),
                     Column::Wire => wire.to_string(),
