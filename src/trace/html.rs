@@ -285,19 +285,28 @@ impl Page {
         let rows: Vec<&str> = lines.map(str::trim).collect();
         let dump = Dump { direction, label: label.trim().to_string(), rows: rows.join("\n") };
         let size = dump.label.len() + dump.rows.len();
-        let lane = self.current;
-        let (items, counted) = match self.held.as_mut() {
-            Some(held) => (held, false),
-            None => (&mut self.items, true),
-        };
-        match items.last_mut() {
-            Some(Item::Call { dumps, .. }) if !counted || (!self.left_out.full && self.kept + size <= PAGE_TEXT) => {
-                self.kept += if counted { size } else { 0 };
+        let note = Item::Note { lane: Some(self.current), text: format!("{}\n{}", dump.label, dump.rows) };
+        // In a summarised run: with the call it holds.
+        if let Some(held) = &mut self.held {
+            match held.last_mut() {
+                Some(Item::Call { dumps, .. }) => dumps.push(dump),
+                _ => held.push(note),
+            }
+            return;
+        }
+        let fits = !self.left_out.full && self.kept + size <= PAGE_TEXT;
+        match self.items.last_mut() {
+            Some(Item::Call { dumps, .. }) if fits => {
+                self.kept += size;
                 dumps.push(dump);
             }
-            // The dump of a call the page left out, or over its size.
-            Some(Item::Call { .. }) | None if counted && self.left_out.full => self.left_out.other += 1,
-            _ => self.push(Item::Note { lane: Some(lane), text: format!("{}\n{}", dump.label, dump.rows) }),
+            // The page is full: its call was left out, or this dump is too much.
+            Some(Item::Call { .. }) => {
+                self.left_out.full = true;
+                self.left_out.other += 1;
+            }
+            // Bytes with no call before them: a note of their own.
+            _ => self.keep(note),
         }
     }
 
