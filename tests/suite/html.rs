@@ -77,6 +77,16 @@ fn assert_in_order(dom: &str, lines: &[&str]) {
     }
 }
 
+/// The page has one arrow per segment line of the transcript (of a handshake, a request, a reply and two FINs at
+/// least), each carrying its line, in order.
+fn assert_an_arrow_per_segment(transcript: &str, dom: &str) {
+    let segments: Vec<&str> =
+        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
+    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
+    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
+    assert_in_order(dom, &segments);
+}
+
 /// The elements the page is made of: nothing that runs or loads (no script, img, link, iframe, object…).
 const ELEMENTS: &[&str] = &[
     "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "svg", "defs", "marker", "path", "line", "header",
@@ -211,11 +221,7 @@ fn html_page_shows_every_call_in_order_every_segment_and_both_lanes() {
     if !capture {
         return;
     }
-    let segments: Vec<&str> =
-        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
-    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
-    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
-    assert_in_order(&dom, &segments);
+    assert_an_arrow_per_segment(&transcript, &dom);
 }
 
 #[test]
@@ -352,11 +358,7 @@ fn a_trace_page_has_a_lane_per_process_every_call_on_its_own_and_the_peers_bytes
     if !capture {
         return;
     }
-    let segments: Vec<&str> =
-        transcript.lines().map(str::trim).filter(|l| l.starts_with("wire: ") && l.contains(" → ")).collect();
-    assert!(segments.len() >= 9, "a handshake, a request, a reply and two FINs:\n{transcript}");
-    assert_eq!(dom.matches("data-segment=\"\"").count(), segments.len(), "{dom}");
-    assert_in_order(&dom, &segments);
+    assert_an_arrow_per_segment(&transcript, &dom);
     // The handshake crossed before the accept4 returned: the kernel's work, said so.
     assert!(dom.contains("the kernel's work: it crossed before call "), "{dom}");
 }
