@@ -851,6 +851,7 @@ mod tests {
         page.call(&line);
         page.data(Direction::Received, hostile, hostile.len() as u64);
         page.note("the request: GET /<script>alert(1)</script>");
+        page.output("┆ stdout: <img src=x onerror=alert(1)>");
         page.write("summary with <img src=x>").expect("write the page");
         let html = std::fs::read_to_string(&path).expect("read the page");
         for tag in ["<script", "<img", "<b>"] {

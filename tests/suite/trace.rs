@@ -48,7 +48,12 @@ fn a_blog_style_server_is_shown_call_by_call_with_the_bytes_on_the_wire() {
     };
     assert_eq!(state_of("  bind(3, "), None, "{transcript}");
     assert!(matches!(state_of("  listen(3, 1) = 0").as_deref(), None | Some("LISTEN")), "{transcript}");
-    assert!(matches!(state_of("SOCK_CLOEXEC) = 4").as_deref(), None | Some("LISTEN; fd 4: ESTABLISHED")));
+    // (Either socket's reading may be left out on a busy machine, never replaced by another.)
+    let accepted = state_of("SOCK_CLOEXEC) = 4");
+    assert!(
+        matches!(accepted.as_deref(), None | Some("LISTEN; fd 4: ESTABLISHED" | "LISTEN" | "fd 4: ESTABLISHED")),
+        "accept4's state {accepted:?}: {transcript}"
+    );
     // The client sends, then reads to the end before it closes: while the program reads and writes, its end is
     // ESTABLISHED; after its shutdown (our client closes once it has the FIN, perhaps inside the hold) and its close,
     // it has sent the first FIN: FIN_WAIT2 until the client's FIN comes, then TIME_WAIT.
