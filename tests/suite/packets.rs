@@ -266,7 +266,8 @@ fn a_traced_program_without_cap_net_raw_runs_with_one_line_saying_what_is_needed
 
 /// A traced client: curl's non-blocking `connect` sends the SYN, and the handshake is shown under its line, as its
 /// own (strace holds curl after it, and the segments of that hold are placed with it), or, when the kernel's stamps
-/// fall after the next call's start by strace's clock, as the connect's or the next call's.
+/// fall after the next call's start by strace's clock, as the connect's or the next call's, or (past the
+/// connect's margin) before the next call.
 #[test]
 fn a_traced_curl_has_its_handshake_with_its_connect() {
     if !may_capture() || !common::have(Need::Strace, "strace", "-V") || !common::have(Need::Curl, "curl", "--version") {
@@ -282,7 +283,13 @@ fn a_traced_curl_has_its_handshake_with_its_connect() {
     let syn = line_of(&transcript, "wire: the program → server  SYN  seq 0");
     let connect = line_of(&transcript, "  connect(");
     assert!(syn > connect, "under its line: {transcript}");
+    // Placed with the connect, or (the kernel's stamps past the connect's margin by strace's clock, as on a loaded
+    // machine) before the very next call began: never further from it.
+    let number: u64 =
+        transcript.lines().nth(connect).and_then(|l| l.split_whitespace().next()?.parse().ok()).expect("a number");
     let handshake = transcript.lines().find(|l| l.contains("the handshake: ")).unwrap_or_default();
-    assert!(handshake.contains("SYN") && handshake.contains("ACK") && handshake.contains("(connect)"), "{transcript}");
+    let next = format!("before call {} (", number + 1);
+    assert!(handshake.contains("SYN") && handshake.contains("ACK"), "{transcript}");
+    assert!(handshake.contains("(connect)") || handshake.contains(&next), "{transcript}");
     assert!(transcript.contains("client (the program)"), "the picture's lane: {transcript}");
 }
