@@ -28,7 +28,7 @@ use crate::lesson::Lesson;
 use crate::strace::{self, Call, Descriptor, Event, SocketName};
 use crate::trace::format::plural;
 use crate::trace::html::{self, Page};
-use crate::trace::packets::{Capture, Place};
+use crate::trace::packets::{Capture, Place, waits_for_the_peer};
 use crate::trace::{CallLine, Direction, Event as DiagramEvent, Fate, Record, Side, Transcript, diagram, tcp};
 
 /// How long strace holds the program after listen, accept and connect, so that we can read the state they left.
@@ -1782,13 +1782,6 @@ fn state_or_gone(d: &Descriptor) -> Option<String> {
         SocketName::Inode(_) => state_of(d),
         _ => Some(state_of(d).unwrap_or_else(|| "no entry".to_string())),
     }
-}
-
-/// The calls whose segments while they ran are shown above their line: they wait for the other side, and what
-/// came while they waited (the handshake before `accept4` returns, the request before `recvfrom` does) is what
-/// made them return.
-fn waits_for_the_peer(name: &str) -> bool {
-    matches!(name, "accept" | "accept4" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
 }
 
 /// How far the kernel's stamps on the segments a call sent may come after strace's stamp of the call's return:

@@ -14,7 +14,7 @@ use std::path::Path;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::format::plural;
-use super::packets::Segment;
+use super::packets::{Segment, waits_for_the_peer};
 use super::record::Direction;
 use super::transcript::{CallLine, Gap, Transcript};
 
@@ -84,8 +84,8 @@ pub struct Page {
     title: String,
     /// The lesson's text, after the timeline (none for `hhttpp trace`).
     lesson_text: &'static str,
-    /// Whose calls these are: "the lesson" or "the program".
-    voice: &'static str,
+    /// True for `hhttpp trace`: the calls are a traced program's, not the lesson's.
+    program: bool,
     /// The peer's lane: its heading, and whether it is on the left (the lesson is the server, or a traced
     /// program: its processes' lanes go to the right) or on the right (`fetch`: the lesson is the client).
     peer: String,
@@ -111,11 +111,6 @@ pub fn plain(f: impl FnOnce(&mut Transcript<Vec<u8>>) -> io::Result<()>) -> Stri
     String::from_utf8_lossy(&t.into_inner()).into_owned()
 }
 
-/// The calls that wait for the peer: a segment printed just before one's line crossed while it waited, or before.
-fn waits(name: &str) -> bool {
-    matches!(name, "accept" | "accept4" | "recvfrom" | "recv" | "read" | "readv" | "recvmsg" | "recvmmsg")
-}
-
 impl Page {
     /// A page to be written to `path` (created now), for the lesson titled `title` whose text is `lesson_text`.
     pub fn create(path: &Path, title: &str, lesson_text: &'static str, we_are_server: bool) -> io::Result<Page> {
@@ -135,7 +130,7 @@ impl Page {
     pub fn for_program(path: &Path, title: &str) -> io::Result<Page> {
         let peers = "the peers: the other ends of its connections (not traced)";
         let mut page = Page::open(path, title, peers, true)?;
-        page.voice = "the program";
+        page.program = true;
         Ok(page)
     }
 
@@ -146,7 +141,7 @@ impl Page {
             file: super::files::create(path, 102)?,
             title: title.to_string(),
             lesson_text: "",
-            voice: "the lesson",
+            program: false,
             peer: peer.to_string(),
             peer_left,
             lanes: Vec::new(),
@@ -216,7 +211,7 @@ impl Page {
     pub fn call(&mut self, call: &CallLine) {
         let text = plain(|t| t.call(call)).trim().to_string();
         let (failed, state) = (call.failed, call.state.map(str::to_string));
-        if waits(call.name) {
+        if waits_for_the_peer(call.name) {
             // Back to the last call, over the Python lines: what the kernel did on its own (a handshake, an ACK, the
             // peer's bytes), not what a call of ours sent (bytes, a FIN), which stops the run.
             let items = self.held.as_mut().unwrap_or(&mut self.items);
@@ -382,7 +377,7 @@ impl Page {
         let segments = self.items.iter().filter(|i| matches!(i, Item::Segment { .. })).count();
         let lanes = self.lanes.len().max(1);
         let bands: Vec<Vec<Vec<Option<Band>>>> = (0..lanes).map(|lane| bands(&self.items, lane)).collect();
-        let program = self.voice == "the program";
+        let program = self.program;
         html! {
             (DOCTYPE)
             html lang="en" {

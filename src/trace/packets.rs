@@ -106,6 +106,13 @@ impl Flags {
     }
 }
 
+/// The calls whose segments while they ran are shown above their line: they wait for the other side, and what
+/// came while they waited (the handshake before `accept4` returns, the request before `recvfrom` does) is what
+/// made them return. (The page labels those segments the kernel's work.)
+pub fn waits_for_the_peer(name: &str) -> bool {
+    matches!(name, "accept" | "accept4" | "read" | "recv" | "recvfrom" | "readv" | "recvmsg" | "recvmmsg")
+}
+
 /// Where a segment sits beside the calls, for its pcapng comment.
 #[derive(Clone, Debug)]
 pub enum Place {
